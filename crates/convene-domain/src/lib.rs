@@ -1,0 +1,10 @@
+//! Convene's domain: the types and rules of each capability, free of IO.
+//!
+//! Every capability has the same name here as in the store, the web layer and
+//! the jobs, so a reader can guess where any line of code lives.
+
+pub mod clock;
+pub mod ids;
+pub mod organisations;
+pub mod places;
+pub mod text;

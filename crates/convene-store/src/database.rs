@@ -1,0 +1,307 @@
+use std::fmt;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous as SqlxSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+use crate::migrations::Migrator;
+
+/// Which database engine a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Chooses the backend from the scheme of a database URL.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(format!(
+                "{} (use sqlite://PATH or postgres://...)",
+                redact_url(url)
+            )))
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        })
+    }
+}
+
+/// SQLite's `synchronous` setting. `full` is the only durable choice in WAL
+/// mode (a committed write survives power loss); the others exist so an
+/// operator can see `convene check` refuse them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    Extra,
+    #[default]
+    Full,
+    Normal,
+    Off,
+}
+
+impl SqliteSynchronous {
+    /// The number SQLite reports for `PRAGMA synchronous`.
+    pub fn pragma_value(self) -> i64 {
+        match self {
+            Self::Off => 0,
+            Self::Normal => 1,
+            Self::Full => 2,
+            Self::Extra => 3,
+        }
+    }
+}
+
+impl From<SqliteSynchronous> for SqlxSynchronous {
+    fn from(value: SqliteSynchronous) -> Self {
+        match value {
+            SqliteSynchronous::Extra => SqlxSynchronous::Extra,
+            SqliteSynchronous::Full => SqlxSynchronous::Full,
+            SqliteSynchronous::Normal => SqlxSynchronous::Normal,
+            SqliteSynchronous::Off => SqlxSynchronous::Off,
+        }
+    }
+}
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub sqlite_synchronous: SqliteSynchronous,
+    pub connect_timeout: Duration,
+}
+
+impl DatabaseSettings {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            sqlite_synchronous: SqliteSynchronous::Full,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A pool of connections to Convene's database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+    settings_synchronous: SqliteSynchronous,
+}
+
+/// The body of a transaction: borrows the transaction, returns a boxed future.
+pub type TransactionBody<'c, T> =
+    Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
+
+impl Store {
+    /// Opens a pool. For SQLite the file (and its folder) is created when
+    /// missing, and every connection runs in WAL mode with foreign keys on.
+    pub async fn connect(settings: &DatabaseSettings) -> Result<Self, StoreError> {
+        let backend = Backend::from_url(&settings.url)?;
+        if backend == Backend::Sqlite {
+            create_sqlite_folder(&settings.url)?;
+        }
+        let mut options = ConnectOptions::new(settings.url.clone());
+        options
+            .max_connections(settings.max_connections.max(1))
+            .min_connections(0)
+            .connect_timeout(settings.connect_timeout)
+            .acquire_timeout(settings.connect_timeout * 2)
+            .sqlx_logging(false);
+        let synchronous = settings.sqlite_synchronous;
+        options.map_sqlx_sqlite_opts(move |sqlite| {
+            sqlite
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(synchronous.into())
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+        options.set_application_name("convene");
+        let db = Database::connect(options)
+            .await
+            .map_err(|e| StoreError::Connect(format!("{} ({e})", redact_url(&settings.url))))?;
+        Ok(Self {
+            db,
+            backend,
+            settings_synchronous: synchronous,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The `synchronous` setting this pool asked SQLite for.
+    pub fn requested_sqlite_synchronous(&self) -> SqliteSynchronous {
+        self.settings_synchronous
+    }
+
+    /// The pool, for repository functions outside a transaction.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Succeeds when the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(StoreError::from)
+    }
+
+    /// Applies every migration the database lacks.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Names of migrations compiled into this binary but not yet applied.
+    /// Fails when the database holds a migration this binary does not know
+    /// (it was written by a newer Convene).
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, StoreError> {
+        let pending = Migrator::get_pending_migrations(&self.db).await?;
+        Ok(pending.iter().map(|m| m.name().to_string()).collect())
+    }
+
+    /// Drops every table and applies all migrations again. Only the demo uses
+    /// this, and only on a database it has marked as a demo.
+    pub async fn reset_schema(&self) -> Result<(), StoreError> {
+        Migrator::fresh(&self.db).await?;
+        Ok(())
+    }
+
+    /// Runs `body` in one transaction: committed when it returns `Ok`, rolled
+    /// back otherwise (and if the process dies half-way, nothing is kept).
+    /// On SQLite the transaction takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so two writers queue on the busy timeout instead of
+    /// failing when one upgrades a read lock.
+    pub async fn transaction<T, F>(&self, body: F) -> Result<T, StoreError>
+    where
+        T: Send,
+        F: for<'c> FnOnce(&'c DatabaseTransaction) -> TransactionBody<'c, T> + Send,
+    {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: (self.backend == Backend::Sqlite)
+                .then_some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let txn = self.db.begin_with_options(options).await?;
+        match body(&txn).await {
+            Ok(value) => {
+                txn.commit().await?;
+                Ok(value)
+            }
+            Err(error) => {
+                txn.rollback().await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Closes every connection in the pool.
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await.map_err(StoreError::from)
+    }
+
+    /// Runs a statement that returns one row with one column, as text.
+    pub(crate) async fn query_text(&self, sql: &str) -> Result<Option<String>, StoreError> {
+        scalar_text(&self.db, sql).await
+    }
+}
+
+pub(crate) async fn scalar_text<C: ConnectionTrait>(
+    conn: &C,
+    sql: &str,
+) -> Result<Option<String>, StoreError> {
+    let row = conn.query_one_raw(sea_orm::Statement::from_string(conn.get_database_backend(), sql)).await?;
+    match row {
+        None => Ok(None),
+        Some(row) => {
+            // PRAGMAs answer numbers, SHOW answers text: accept both.
+            if let Ok(text) = row.try_get_by_index::<String>(0) {
+                Ok(Some(text))
+            } else {
+                let number: i64 = row.try_get_by_index(0)?;
+                Ok(Some(number.to_string()))
+            }
+        }
+    }
+}
+
+fn create_sqlite_folder(url: &str) -> Result<(), StoreError> {
+    let path = sqlite_path(url);
+    if let Some(parent) = Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StoreError::Connect(format!("cannot create the folder {}: {e}", parent.display()))
+        })?;
+    }
+    Ok(())
+}
+
+/// The file path inside a `sqlite://` URL (without query parameters).
+pub(crate) fn sqlite_path(url: &str) -> &str {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    rest.split('?').next().unwrap_or(rest)
+}
+
+/// A database URL fit to print: any password is replaced with `*****`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Setting a password only fails for URLs that cannot have one.
+            let _ = parsed.set_password(Some("*****"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_scheme() {
+        assert_eq!(Backend::from_url("sqlite://data/x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres);
+        assert!(Backend::from_url("mysql://u:secret@h/db").unwrap_err().to_string().contains("*****"));
+    }
+
+    #[test]
+    fn passwords_never_print() {
+        assert_eq!(redact_url("postgres://app:hunter2@db/convene"), "postgres://app:*****@db/convene");
+        assert_eq!(redact_url("sqlite://data/convene.db"), "sqlite://data/convene.db");
+    }
+
+    #[test]
+    fn sqlite_paths_drop_scheme_and_query() {
+        assert_eq!(sqlite_path("sqlite://data/convene.db?mode=rwc"), "data/convene.db");
+        assert_eq!(sqlite_path("sqlite:/tmp/x.db"), "/tmp/x.db");
+    }
+}

@@ -1,0 +1,22 @@
+//! Convene's database layer: one code path for SQLite and PostgreSQL.
+//!
+//! SeaORM entities and migrations are written once; the few places that must
+//! know the backend (durability settings, backups) ask [`Store::backend`].
+//! Repository functions take any `ConnectionTrait`, so the same function works
+//! on the pool or inside a [`Store::transaction`].
+
+pub mod backup;
+mod database;
+pub mod durability;
+mod entities;
+mod error;
+pub mod instance;
+mod migrations;
+pub mod organisations;
+pub mod places;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use database::{Backend, DatabaseSettings, SqliteSynchronous, Store};
+pub use error::StoreError;
+pub use sea_orm::{ConnectionTrait, DatabaseTransaction};

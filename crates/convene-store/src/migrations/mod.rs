@@ -1,0 +1,19 @@
+//! Schema migrations, compiled into the binary and applied at start-up and by
+//! `convene migrate`. Written once with SeaORM's schema builder, so the same
+//! migration creates the same tables on SQLite and PostgreSQL.
+//!
+//! Never edit a migration that has shipped; add a new one.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_foundation;
+
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_foundation::Migration)]
+    }
+}

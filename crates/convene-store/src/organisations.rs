@@ -1,0 +1,95 @@
+//! Organisations: create, change, read.
+
+use chrono::{DateTime, Utc};
+use convene_domain::organisations::{Organisation, OrganisationDetails, OrganisationKind};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder, Set};
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::entities::organisation::{ActiveModel, Column, Entity, Model};
+
+/// Stores a new organisation under `id`.
+pub async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    details: &OrganisationDetails,
+    now: DateTime<Utc>,
+) -> Result<Organisation, StoreError> {
+    let model = ActiveModel {
+        id: Set(id),
+        name: Set(details.name.clone()),
+        kind: Set(details.kind.code().to_string()),
+        email: Set(details.email.clone()),
+        phone: Set(details.phone.clone()),
+        website: Set(details.website.clone()),
+        address: Set(details.address.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    Entity::insert(model).exec_without_returning(conn).await?;
+    Ok(Organisation {
+        id,
+        details: details.clone(),
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// Replaces an organisation's details.
+pub async fn update<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    details: &OrganisationDetails,
+    now: DateTime<Utc>,
+) -> Result<Organisation, StoreError> {
+    let existing = Entity::find_by_id(id).one(conn).await?.ok_or(StoreError::NotFound)?;
+    let mut model: ActiveModel = existing.into();
+    model.name = Set(details.name.clone());
+    model.kind = Set(details.kind.code().to_string());
+    model.email = Set(details.email.clone());
+    model.phone = Set(details.phone.clone());
+    model.website = Set(details.website.clone());
+    model.address = Set(details.address.clone());
+    model.updated_at = Set(now);
+    to_domain(model.update(conn).await?)
+}
+
+pub async fn get<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Organisation>, StoreError> {
+    Entity::find_by_id(id).one(conn).await?.map(to_domain).transpose()
+}
+
+/// Every organisation, by name.
+pub async fn list<C: ConnectionTrait>(conn: &C) -> Result<Vec<Organisation>, StoreError> {
+    Entity::find()
+        .order_by_asc(Column::Name)
+        .order_by_asc(Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}
+
+pub async fn count<C: ConnectionTrait>(conn: &C) -> Result<u64, StoreError> {
+    Ok(Entity::find().count(conn).await?)
+}
+
+fn to_domain(model: Model) -> Result<Organisation, StoreError> {
+    let kind = model
+        .kind
+        .parse::<OrganisationKind>()
+        .map_err(|e| StoreError::Corrupt(format!("organisation {}: {e}", model.id)))?;
+    Ok(Organisation {
+        id: model.id,
+        details: OrganisationDetails {
+            name: model.name,
+            kind,
+            email: model.email,
+            phone: model.phone,
+            website: model.website,
+            address: model.address,
+        },
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+    })
+}

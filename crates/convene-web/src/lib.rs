@@ -1,0 +1,52 @@
+//! Convene's web layer: HTML pages, the JSON API (under `/api`) and, later,
+//! the ORUK API (under `/oruk`). Handlers call domain rules and store
+//! functions; they never write SQL.
+
+mod assets;
+pub mod error;
+mod errors;
+mod health;
+mod home;
+mod page;
+mod security;
+mod state;
+
+use axum::Router;
+use axum::middleware;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::AppError;
+pub use state::{AppState, WebSettings};
+
+/// Every route of the application, without the layers that wrap them.
+/// Tests may merge extra routes before calling [`with_layers`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(home::routes())
+        .merge(health::routes())
+        .merge(assets::routes())
+        .fallback(errors::not_found)
+}
+
+/// Wraps routes in the layers every response passes through, innermost
+/// first: panics become a generic 500, errors become HTML or JSON pages,
+/// security headers go on everything, and each request gets an id and a
+/// log span.
+pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    let body_limit = state.settings.max_body_bytes;
+    routes
+        .layer(CatchPanicLayer::custom(errors::panic_response))
+        .layer(middleware::from_fn_with_state(state.clone(), errors::render_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), security::headers))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TraceLayer::new_for_http().make_span_with(security::request_span))
+        .layer(middleware::from_fn(security::request_id))
+        .with_state(state)
+}
+
+/// The whole application, ready to serve.
+pub fn app(state: AppState) -> Router {
+    with_layers(routes(), state)
+}
