@@ -1,1 +1,10 @@
-//! Background work.
+//! Convene's background work, run inside `convene serve` (unless
+//! `--no-worker`) on a schedule.
+//!
+//! Today the worker keeps the database in good order; the message outbox,
+//! reminders, retention and scheduled imports join it as those capabilities
+//! arrive, each as another task here.
+
+mod worker;
+
+pub use worker::{Task, Worker, WorkerHandle};

@@ -25,3 +25,9 @@ pub async fn set_fact<C: ConnectionTrait>(conn: &C, key: &str, value: &str) -> R
         .await?;
     Ok(())
 }
+
+/// The name people know this instance by (e.g. "Brackenbury Partnership").
+pub const NAME_FACT: &str = "name";
+
+/// One or two sentences on what this instance is for.
+pub const SUMMARY_FACT: &str = "summary";

@@ -11,12 +11,13 @@ pub mod durability;
 mod entities;
 mod error;
 pub mod instance;
+pub mod maintenance;
 mod migrations;
 pub mod organisations;
 pub mod places;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use database::{Backend, DatabaseSettings, SqliteSynchronous, Store};
+pub use database::{Backend, DatabaseSettings, SqliteSynchronous, Store, redact_url};
 pub use error::StoreError;
 pub use sea_orm::{ConnectionTrait, DatabaseTransaction};

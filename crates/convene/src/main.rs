@@ -1,1 +1,100 @@
-fn main() {}
+//! The `convene` binary: command line, configuration and wiring.
+// A command-line tool talks to its operator on stdout.
+#![allow(clippy::print_stdout)]
+
+mod check;
+mod cli;
+mod config;
+mod demo;
+mod serve;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use convene_store::{Store, backup, redact_url};
+use secrecy::ExposeSecret;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+use crate::config::{Config, LogFormat};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let loaded = match Config::load(cli.config.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(error) => return fail(&error),
+    };
+    init_logging(&loaded.config);
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&anyhow::anyhow!("cannot start the async runtime: {error}")),
+    };
+    match runtime.block_on(run(cli.command, loaded.config)) {
+        Ok(code) => code,
+        Err(error) => fail(&error),
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(args) => serve::run(&config, &args).await.map(|()| ExitCode::SUCCESS),
+        Command::Migrate => {
+            let store = connect(&config).await?;
+            let pending = store.pending_migrations().await?;
+            store.migrate().await.context("apply migrations")?;
+            println!("Applied {} migration(s); the database is current.", pending.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(args) => demo::run(&config, &args).await.map(|()| ExitCode::SUCCESS),
+        Command::Config => {
+            print!("{}", config.to_toml()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => check::run(&config).await,
+        Command::Backup(args) => {
+            let store = connect(&config).await?;
+            backup::copy_to(&store, &args.to).await?;
+            let size = std::fs::metadata(&args.to).map(|m| m.len()).unwrap_or(0);
+            println!("Backup written to {} ({size} bytes).", args.to.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Connects to the configured database (without migrating).
+async fn connect(config: &Config) -> anyhow::Result<Store> {
+    Store::connect(&config.database()).await.map_err(anyhow::Error::from)
+}
+
+/// Prints one line for the operator, without a backtrace.
+fn fail(error: &anyhow::Error) -> ExitCode {
+    let message = format!("{error:#}");
+    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&config.log_level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    // Ignore a second initialisation (only possible in tests).
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// The database URL, fit to print.
+fn shown_url(config: &Config) -> String {
+    redact_url(config.database_url.expose_secret())
+}

@@ -1,0 +1,164 @@
+use std::time::Duration;
+
+use convene_domain::clock::SharedClock;
+use convene_store::{Store, StoreError, maintenance};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A piece of background work and how often it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// Database upkeep (see `convene_store::maintenance::upkeep`).
+    DatabaseUpkeep { every: Duration },
+}
+
+impl Task {
+    fn name(self) -> &'static str {
+        match self {
+            Self::DatabaseUpkeep { .. } => "database_upkeep",
+        }
+    }
+
+    fn every(self) -> Duration {
+        match self {
+            Self::DatabaseUpkeep { every } => every,
+        }
+    }
+
+    async fn run(self, store: &Store, clock: &SharedClock) -> Result<(), StoreError> {
+        match self {
+            Self::DatabaseUpkeep { .. } => maintenance::upkeep(store, clock.now()).await,
+        }
+    }
+}
+
+/// Runs tasks on their schedules until told to stop.
+#[derive(Debug)]
+pub struct Worker {
+    store: Store,
+    clock: SharedClock,
+    tasks: Vec<Task>,
+}
+
+/// A running worker: ask it to stop, then wait for it.
+#[derive(Debug)]
+pub struct WorkerHandle {
+    stop: watch::Sender<bool>,
+    join: JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Lets the task in progress finish, then stops. Waits for that.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        if let Err(error) = self.join.await {
+            tracing::error!(%error, "background worker ended abnormally");
+        }
+    }
+}
+
+impl Worker {
+    pub fn new(store: Store, clock: SharedClock) -> Self {
+        Self {
+            store,
+            clock,
+            tasks: vec![Task::DatabaseUpkeep {
+                every: Duration::from_secs(60 * 60),
+            }],
+        }
+    }
+
+    /// Replaces the task list (tests use short intervals).
+    pub fn with_tasks(mut self, tasks: Vec<Task>) -> Self {
+        self.tasks = tasks;
+        self
+    }
+
+    /// Starts the worker on the current runtime. Every task runs once at
+    /// start, then on its interval.
+    pub fn spawn(self) -> WorkerHandle {
+        let (stop, stopped) = watch::channel(false);
+        let join = tokio::spawn(self.run(stopped));
+        WorkerHandle { stop, join }
+    }
+
+    async fn run(self, mut stopped: watch::Receiver<bool>) {
+        tracing::info!(tasks = self.tasks.len(), "background worker started");
+        let mut due: Vec<tokio::time::Instant> = vec![tokio::time::Instant::now(); self.tasks.len()];
+        loop {
+            for (task, due_at) in self.tasks.iter().zip(due.iter_mut()) {
+                if *stopped.borrow() {
+                    break;
+                }
+                if tokio::time::Instant::now() >= *due_at {
+                    match task.run(&self.store, &self.clock).await {
+                        Ok(()) => tracing::debug!(task = task.name(), "task done"),
+                        Err(error) => tracing::warn!(task = task.name(), %error, "task failed; will retry on schedule"),
+                    }
+                    *due_at = tokio::time::Instant::now() + task.every();
+                }
+            }
+            let Some(next) = due.iter().min().copied() else {
+                // No tasks: just wait to be stopped.
+                let _ = stopped.wait_for(|stop| *stop).await;
+                break;
+            };
+            tokio::select! {
+                _ = tokio::time::sleep_until(next) => {}
+                _ = stopped.wait_for(|stop| *stop) => break,
+            }
+            if *stopped.borrow() {
+                break;
+            }
+        }
+        tracing::info!("background worker stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::{TimeZone, Utc};
+    use convene_domain::clock::ManualClock;
+    use convene_store::instance;
+    use convene_store::testing::TestDatabase;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn runs_upkeep_on_schedule_and_stops_when_asked() {
+        let db = TestDatabase::sqlite();
+        let store = db.store().await;
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap());
+        let handle = Worker::new(store.clone(), Arc::new(clock.clone()))
+            .with_tasks(vec![Task::DatabaseUpkeep {
+                every: Duration::from_millis(20),
+            }])
+            .spawn();
+
+        let first = wait_for_upkeep(&store, None).await;
+        assert_eq!(first, "2026-11-23T03:00:00+00:00");
+        // It runs again on its interval, at the clock's new time.
+        clock.advance(chrono::Duration::hours(1));
+        let second = wait_for_upkeep(&store, Some(&first)).await;
+        assert_eq!(second, "2026-11-23T04:00:00+00:00");
+
+        tokio::time::timeout(Duration::from_secs(10), handle.shutdown())
+            .await
+            .expect("the worker stops when asked");
+    }
+
+    async fn wait_for_upkeep(store: &Store, after: Option<&str>) -> String {
+        for _ in 0..500 {
+            let fact = instance::fact(store.conn(), maintenance::LAST_UPKEEP_FACT).await.unwrap();
+            if let Some(value) = fact
+                && Some(value.as_str()) != after
+            {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("upkeep did not run");
+    }
+}

@@ -1,0 +1,70 @@
+//! The command line: one binary, a subcommand per job.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "convene",
+    version,
+    about = "Convene: find support, connect families to it, and show what changes.",
+    long_about = "Convene is a platform for school-anchored community partnerships: a directory of \
+local support, referrals between organisations with the family's permission on record, reminders, \
+and the evidence of what changes.\n\nSettings come from built-in defaults, then convene.toml (or \
+--config), then CONVENE_* environment variables. `convene config` shows the result."
+)]
+pub struct Cli {
+    /// Read settings from this TOML file instead of ./convene.toml.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server, with the background worker in the same process.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create (or with --reset recreate) a demo database for a fictional town, then serve it.
+    Demo(DemoArgs),
+    /// Print the effective configuration, with secrets hidden.
+    Config,
+    /// Check the database is reachable, migrated and durable; exit non-zero if not.
+    Check,
+    /// Write a consistent copy of a live SQLite database to a new file.
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Do not run the background worker in this process (run it elsewhere).
+    #[arg(long)]
+    pub no_worker: bool,
+    /// Listen on this address instead of the configured `bind` (port 0 picks a free port).
+    #[arg(long, value_name = "ADDRESS")]
+    pub bind: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Delete the demo database's contents and seed it again.
+    #[arg(long)]
+    pub reset: bool,
+    /// Seed the demo data and exit without serving.
+    #[arg(long)]
+    pub no_serve: bool,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write; it must not exist yet.
+    #[arg(long, value_name = "PATH")]
+    pub to: PathBuf,
+}

@@ -1,0 +1,198 @@
+//! Configuration: built-in defaults, then `convene.toml` (or `--config`),
+//! then `CONVENE_*` environment variables, later sources winning.
+//!
+//! Unknown keys in the file are refused (a typo must not be silently
+//! ignored); unknown `CONVENE_*` variables are reported as warnings, since the
+//! environment is shared with other tools. Bad values give one line naming
+//! the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use convene_store::{DatabaseSettings, SqliteSynchronous, redact_url};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// The file read when `--config` is not given (if it exists).
+pub const DEFAULT_CONFIG_FILE: &str = "convene.toml";
+
+/// Every configuration key; each is also read from `CONVENE_<KEY>`.
+pub const KEYS: &[&str] = &[
+    "database_url",
+    "database_max_connections",
+    "sqlite_synchronous",
+    "bind",
+    "base_url",
+    "instance_name",
+    "max_body_bytes",
+    "shutdown_grace_seconds",
+    "log_level",
+    "log_format",
+];
+
+/// Environment variables that start with `CONVENE_` but are not settings.
+const NOT_SETTINGS: &[&str] = &["CONVENE_TEST_"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://PATH` (the default) or `postgres://USER:PASSWORD@HOST/DB`.
+    #[serde(serialize_with = "serialize_redacted")]
+    pub database_url: SecretString,
+    pub database_max_connections: u32,
+    /// SQLite's `synchronous`: `full` (durable, the default) or `extra`;
+    /// `normal` and `off` risk losing acknowledged writes and fail `convene check`.
+    pub sqlite_synchronous: SqliteSynchronous,
+    /// Address the web server listens on.
+    pub bind: SocketAddr,
+    /// Where people reach this instance; defaults to `http://` + `bind`.
+    pub base_url: Option<Url>,
+    /// Shown until the database names the instance itself.
+    pub instance_name: String,
+    pub max_body_bytes: usize,
+    /// How long `serve` waits for requests and jobs in flight on shutdown.
+    pub shutdown_grace_seconds: u64,
+    /// A tracing filter such as `info` or `convene=debug,info`.
+    pub log_level: String,
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: SecretString::from("sqlite://data/convene.db"),
+            database_max_connections: 10,
+            sqlite_synchronous: SqliteSynchronous::Full,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_url: None,
+            instance_name: "Convene".to_string(),
+            max_body_bytes: 1024 * 1024,
+            shutdown_grace_seconds: 30,
+            log_level: "info".to_string(),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+fn serialize_redacted<S: serde::Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&redact_url(secret.expose_secret()))
+}
+
+/// The loaded configuration and anything worth warning about.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Loads defaults, the file (the given one must exist; the default one
+    /// may not), then the environment.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Loaded> {
+        let file: PathBuf = match path {
+            Some(path) => {
+                if !path.is_file() {
+                    bail!("the configuration file {} does not exist", path.display());
+                }
+                path.to_path_buf()
+            }
+            None => PathBuf::from(DEFAULT_CONFIG_FILE),
+        };
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if file.is_file() {
+            figment = figment.merge(Toml::file_exact(&file));
+        }
+        figment = figment.merge(Env::prefixed("CONVENE_").only(KEYS));
+        let warnings = std::env::vars()
+            .map(|(name, _)| name)
+            .filter(|name| is_unknown_setting(name))
+            .map(|name| format!("ignoring unknown environment variable {name}"))
+            .collect();
+        let config: Config = figment
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {}", describe(&e)))?;
+        config.validate()?;
+        Ok(Loaded { config, warnings })
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let url = self.database_url.expose_secret();
+        convene_store::Backend::from_url(url).map_err(|e| anyhow::anyhow!("invalid configuration: database_url: {e}"))?;
+        if let Some(base) = &self.base_url
+            && !matches!(base.scheme(), "http" | "https")
+        {
+            bail!("invalid configuration: base_url: must start with http:// or https://");
+        }
+        if self.database_max_connections == 0 {
+            bail!("invalid configuration: database_max_connections: must be at least 1");
+        }
+        if self.max_body_bytes < 1024 {
+            bail!("invalid configuration: max_body_bytes: must be at least 1024");
+        }
+        Ok(())
+    }
+
+    /// Where people reach this instance.
+    pub fn effective_base_url(&self, bound: SocketAddr) -> Url {
+        self.base_url.clone().unwrap_or_else(|| {
+            Url::parse(&format!("http://{bound}/")).unwrap_or_else(|_| Url::parse("http://127.0.0.1/").expect("valid URL"))
+        })
+    }
+
+    pub fn database(&self) -> DatabaseSettings {
+        let mut settings = DatabaseSettings::new(self.database_url.expose_secret().to_string());
+        settings.max_connections = self.database_max_connections;
+        settings.sqlite_synchronous = self.sqlite_synchronous;
+        settings
+    }
+
+    /// The effective configuration as TOML, secrets hidden.
+    pub fn to_toml(&self) -> anyhow::Result<String> {
+        toml::to_string(self).context("render the configuration")
+    }
+}
+
+fn is_unknown_setting(name: &str) -> bool {
+    match name.strip_prefix("CONVENE_") {
+        Some(key) => {
+            !KEYS.contains(&key.to_ascii_lowercase().as_str())
+                && !NOT_SETTINGS.iter().any(|prefix| name.starts_with(prefix))
+        }
+        None => false,
+    }
+}
+
+/// Figment's error, on one line, naming the key and where its value came from.
+fn describe(error: &figment::Error) -> String {
+    let mut parts = Vec::new();
+    for e in error.clone() {
+        let key = e.path.join(".");
+        let source = match &e.metadata {
+            // Figment names the whole prefix; name the one variable instead.
+            Some(m) if m.name.contains("environment") => format!("CONVENE_{}", key.to_ascii_uppercase()),
+            Some(m) => m.source.as_ref().map_or_else(|| m.name.to_string(), |s| s.to_string()),
+            None => String::new(),
+        };
+        let text = e.kind.to_string();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        parts.push(match (key.is_empty(), source.is_empty()) {
+            (false, false) => format!("{key}: {text} (from {source})"),
+            (false, true) => format!("{key}: {text}"),
+            _ => text,
+        });
+    }
+    parts.join("; ")
+}

@@ -1,0 +1,145 @@
+//! `convene demo`: a fictional town, Brackenbury, and its partnership, seeded
+//! deterministically (same ids, same text, same timestamps every time), then
+//! served.
+//!
+//! The demo refuses to touch a database that holds anything but demo data,
+//! so it cannot wipe a real instance by mistake.
+
+mod town;
+
+use anyhow::{Context, bail};
+use convene_store::{Store, StoreError, instance, organisations, places};
+
+use crate::cli::DemoArgs;
+use crate::config::Config;
+use crate::{connect, serve, shown_url};
+
+/// Bumped when the demo data changes shape, so an old demo database is
+/// recognised as one.
+const DEMO_VERSION: &str = "1";
+
+pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
+    let store = connect(config).await?;
+    store.migrate().await.context("apply migrations")?;
+    let is_demo = instance::fact(store.conn(), instance::DEMO_FACT).await?.is_some();
+    let is_empty = organisations::count(store.conn()).await? == 0 && places::count(store.conn()).await? == 0;
+    if !is_demo && !is_empty {
+        bail!(
+            "the database at {} holds data that is not demo data; convene demo will not touch it. \
+             Point CONVENE_DATABASE_URL at another database (for example sqlite://data/demo.db)",
+            shown_url(config)
+        );
+    }
+    if is_demo && args.reset {
+        store.reset_schema().await.context("reset the demo database")?;
+    }
+    if is_demo && !args.reset {
+        println!("Using the existing demo database at {} (add --reset to recreate it).", shown_url(config));
+    } else {
+        let summary = seed(&store).await.context("seed the demo data")?;
+        println!(
+            "Seeded the demo town of Brackenbury at {}: {} organisations, {} places.",
+            shown_url(config),
+            summary.organisations,
+            summary.places
+        );
+    }
+    if args.no_serve {
+        store.close().await?;
+        return Ok(());
+    }
+    serve::serve(config, &args.serve, store, |url| {
+        println!();
+        println!("Open {url} in your browser.");
+        println!("Demo sign-in: none is needed yet; every page in this version is public.");
+        println!("Press Ctrl-C to stop.");
+    })
+    .await
+}
+
+/// How much the demo seeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedSummary {
+    pub organisations: usize,
+    pub places: usize,
+}
+
+/// Writes the demo town in one transaction: all of it or none of it.
+pub async fn seed(store: &Store) -> Result<SeedSummary, StoreError> {
+    store
+        .transaction(|txn| {
+            Box::pin(async move {
+                let at = town::seeded_at();
+                let orgs = town::organisations();
+                for (id, details) in &orgs {
+                    organisations::insert(txn, *id, details, at).await?;
+                }
+                let town_places = town::places();
+                for (id, details) in &town_places {
+                    places::insert(txn, *id, details, at).await?;
+                }
+                instance::set_fact(txn, instance::NAME_FACT, town::NAME).await?;
+                instance::set_fact(txn, instance::SUMMARY_FACT, town::SUMMARY).await?;
+                instance::set_fact(txn, instance::DEMO_FACT, DEMO_VERSION).await?;
+                Ok(SeedSummary {
+                    organisations: orgs.len(),
+                    places: town_places.len(),
+                })
+            })
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use convene_store::Backend;
+    use convene_store::testing::TestDatabase;
+
+    use super::*;
+
+    async fn snapshot(store: &Store) -> String {
+        format!(
+            "{:?}\n{:?}\n{:?}",
+            organisations::list(store.conn()).await.unwrap(),
+            places::list(store.conn()).await.unwrap(),
+            instance::fact(store.conn(), instance::NAME_FACT).await.unwrap(),
+        )
+    }
+
+    async fn seeds_the_same_town_every_time(backend: Backend) {
+        let (Some(a), Some(b)) = (TestDatabase::for_backend(backend).await, TestDatabase::for_backend(backend).await)
+        else {
+            return;
+        };
+        let (first, second) = (a.store().await, b.store().await);
+        let summary = seed(&first).await.unwrap();
+        seed(&second).await.unwrap();
+        assert!(summary.organisations >= 20, "{summary:?}");
+        assert!(summary.places >= 4, "{summary:?}");
+        assert_eq!(snapshot(&first).await, snapshot(&second).await);
+        // Seeding twice into one database is refused whole, leaving it as it was.
+        let before = snapshot(&first).await;
+        assert!(seed(&first).await.is_err());
+        assert_eq!(snapshot(&first).await, before);
+        first.close().await.unwrap();
+        second.close().await.unwrap();
+        a.finish().await;
+        b.finish().await;
+    }
+
+    #[tokio::test]
+    async fn seeds_the_same_town_every_time_on_sqlite() {
+        seeds_the_same_town_every_time(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn seeds_the_same_town_every_time_on_postgres() {
+        seeds_the_same_town_every_time(Backend::Postgres).await;
+    }
+
+    #[test]
+    fn every_demo_record_is_valid() {
+        let names: std::collections::HashSet<_> = town::organisations().into_iter().map(|(_, d)| d.name).collect();
+        assert_eq!(names.len(), town::organisations().len(), "organisation names are unique");
+    }
+}

@@ -1,0 +1,107 @@
+//! `convene serve`: the web server and, unless `--no-worker`, the background
+//! worker, stopping gracefully on SIGTERM or Ctrl-C.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use convene_domain::clock::{SharedClock, SystemClock};
+use convene_jobs::Worker;
+use convene_store::{Store, instance};
+use convene_web::{AppState, WebSettings};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::cli::ServeArgs;
+use crate::config::Config;
+use crate::connect;
+
+pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
+    let store = connect(config).await?;
+    store.migrate().await.context("apply migrations")?;
+    serve(config, args, store, |_| {}).await
+}
+
+/// Serves `store` until a shutdown signal. `announce` is called with the
+/// address once the server is listening.
+pub async fn serve(
+    config: &Config,
+    args: &ServeArgs,
+    store: Store,
+    announce: impl FnOnce(&url::Url),
+) -> anyhow::Result<()> {
+    let bind = args.bind.unwrap_or(config.bind);
+    let listener = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let local = listener.local_addr().context("read the listening address")?;
+    let base_url = config.effective_base_url(local);
+    let clock: SharedClock = Arc::new(SystemClock);
+
+    let mut settings = WebSettings::new(base_url.clone());
+    // The database may name the instance (the demo does); else the config.
+    settings.instance_name = instance::fact(store.conn(), instance::NAME_FACT)
+        .await?
+        .unwrap_or_else(|| config.instance_name.clone());
+    settings.max_body_bytes = config.max_body_bytes;
+    let state = AppState {
+        store: store.clone(),
+        clock: clock.clone(),
+        settings: Arc::new(settings),
+    };
+    let worker = (!args.no_worker).then(|| Worker::new(store.clone(), clock).spawn());
+
+    tracing::info!(address = %local, backend = %store.backend(), worker = worker.is_some(), "serving");
+    println!("Convene is listening on http://{local}/");
+    announce(&base_url);
+
+    let (stop, stopping) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = stop.send(true);
+    });
+    let grace = Duration::from_secs(config.shutdown_grace_seconds);
+    let server = convene_web::serve(listener, state, stopped(stopping.clone()));
+    tokio::select! {
+        result = server => result.context("the web server failed")?,
+        () = async { stopped(stopping).await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(seconds = grace.as_secs(), "requests still running after the grace period; stopping anyway");
+        }
+    }
+    if let Some(worker) = worker
+        && tokio::time::timeout(grace, worker.shutdown()).await.is_err()
+    {
+        tracing::warn!("the background worker did not stop within the grace period");
+    }
+    store.close().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
