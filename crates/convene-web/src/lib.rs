@@ -38,9 +38,9 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     routes
         .layer(CatchPanicLayer::custom(errors::panic_response))
+        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), errors::render_errors))
         .layer(middleware::from_fn_with_state(state.clone(), security::headers))
-        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TraceLayer::new_for_http().make_span_with(security::request_span))
         .layer(middleware::from_fn(security::request_id))
         .with_state(state)

@@ -51,6 +51,9 @@ pub async fn render_errors(State(state): State<AppState>, request: Request, next
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
+    if response.extensions().get::<ErrorReport>().is_none() && answers_for_itself(&response) {
+        return response;
+    }
     let (mut parts, body) = response.into_parts();
     let report = match parts.extensions.remove::<ErrorReport>() {
         Some(report) => report,
@@ -99,6 +102,17 @@ fn html_page(page: Page, report: &ErrorReport) -> Response {
     }
 }
 
+/// A handler that answers an error with its own JSON or HTML (e.g.
+/// `/readyz`'s 503) meant exactly that; only bare and plain-text answers
+/// (axum's rejections) are dressed as error pages.
+fn answers_for_itself(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json") || value.starts_with("text/html"))
+}
+
 /// Describes an error response that did not come from [`AppError`]: axum's
 /// own rejections carry a useful plain-text reason for 4xx; 5xx bodies are
 /// never shown.
@@ -111,7 +125,12 @@ async fn report_for(status: StatusCode, body: Body) -> ErrorReport {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNPROCESSABLE_ENTITY => "validation_failed",
         StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
-        s if s.is_server_error() => return AppError::Internal(format!("status {s}")).report(),
+        StatusCode::SERVICE_UNAVAILABLE => return AppError::Unavailable.report(),
+        s if s.is_server_error() => {
+            let mut report = AppError::Internal(String::new()).report();
+            report.status = s;
+            return report;
+        }
         _ => "bad_request",
     };
     let text = axum::body::to_bytes(body, MAX_REJECTION_BYTES)
