@@ -8,7 +8,8 @@ use std::process::Command;
 use std::{env, fs};
 
 fn main() {
-    let here = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let here =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     for watched in ["build.rs", "package.json", "package-lock.json", "assets"] {
         println!("cargo:rerun-if-changed={watched}");
@@ -16,7 +17,9 @@ fn main() {
     println!("cargo:rerun-if-env-changed=NPM");
 
     let modules = here.join("node_modules");
-    if !modules.join("govuk-frontend/package.json").exists() || !modules.join("sass/package.json").exists() {
+    if !modules.join("govuk-frontend/package.json").exists()
+        || !modules.join("sass/package.json").exists()
+    {
         npm_ci(&here);
     }
 
@@ -25,22 +28,40 @@ fn main() {
         Command::new("node")
             .current_dir(&here)
             .arg(modules.join("sass/sass.js"))
-            .args(["--no-source-map", "--style=compressed", "--quiet-deps", "--load-path=node_modules"])
+            .args([
+                "--no-source-map",
+                "--style=compressed",
+                "--quiet-deps",
+                "--load-path=node_modules",
+            ])
             .arg("assets/convene.scss")
             .arg(&css),
         "compile assets/convene.scss with Sass",
     );
     let js = out.join("govuk-frontend.min.js");
-    copy(&modules.join("govuk-frontend/dist/govuk/govuk-frontend.min.js"), &js);
+    copy(
+        &modules.join("govuk-frontend/dist/govuk/govuk-frontend.min.js"),
+        &js,
+    );
 
     // A fingerprint of the built assets goes into their URLs, so browsers can
     // cache them forever and still see a new build at once.
     let mut hasher = DefaultHasher::new();
-    for file in [&css, &js, &here.join("assets/convene-init.js")] {
-        fs::read(file).unwrap_or_else(|e| panic!("read {}: {e}", file.display())).hash(&mut hasher);
+    for file in [
+        &css,
+        &js,
+        &here.join("assets/convene-init.js"),
+        &here.join("assets/favicon.svg"),
+    ] {
+        fs::read(file)
+            .unwrap_or_else(|e| panic!("read {}: {e}", file.display()))
+            .hash(&mut hasher);
     }
-    fs::write(out.join("asset_version.txt"), format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff))
-        .expect("write asset_version.txt");
+    fs::write(
+        out.join("asset_version.txt"),
+        format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff),
+    )
+    .expect("write asset_version.txt");
 }
 
 fn npm_ci(dir: &Path) {
@@ -72,5 +93,6 @@ fn run(command: &mut Command, what: &str) {
 }
 
 fn copy(from: &Path, to: &Path) {
-    fs::copy(from, to).unwrap_or_else(|e| panic!("copy {} to {}: {e}", from.display(), to.display()));
+    fs::copy(from, to)
+        .unwrap_or_else(|e| panic!("copy {} to {}: {e}", from.display(), to.display()));
 }

@@ -25,7 +25,10 @@ mod tests {
 
     #[test]
     fn stable_ids_repeat_and_differ_by_kind() {
-        assert_eq!(stable_id("organisation", "A"), stable_id("organisation", "A"));
+        assert_eq!(
+            stable_id("organisation", "A"),
+            stable_id("organisation", "A")
+        );
         assert_ne!(stable_id("organisation", "A"), stable_id("place", "A"));
         assert_eq!(stable_id("place", "A").get_version_num(), 5);
     }

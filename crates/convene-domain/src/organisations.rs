@@ -107,7 +107,13 @@ impl OrganisationInput {
     /// Checks every field and returns all problems at once.
     pub fn validate(&self) -> Result<OrganisationDetails, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let name = text::required(&mut errors, "name", "the organisation's name", &self.name, 200);
+        let name = text::required(
+            &mut errors,
+            "name",
+            "the organisation's name",
+            &self.name,
+            200,
+        );
         let kind = match self.kind.parse::<OrganisationKind>() {
             Ok(kind) => Some(kind),
             Err(_) => {
@@ -115,25 +121,52 @@ impl OrganisationInput {
                 None
             }
         };
-        let email = text::optional(&mut errors, "email", "the email address", self.email.as_deref(), 254);
+        let email = text::optional(
+            &mut errors,
+            "email",
+            "the email address",
+            self.email.as_deref(),
+            254,
+        );
         if let Some(email) = &email
             && !looks_like_email(email)
         {
-            errors.add("email", "Enter an email address in the correct format, like name@example.org");
+            errors.add(
+                "email",
+                "Enter an email address in the correct format, like name@example.org",
+            );
         }
-        let phone = text::optional(&mut errors, "phone", "the phone number", self.phone.as_deref(), 30);
+        let phone = text::optional(
+            &mut errors,
+            "phone",
+            "the phone number",
+            self.phone.as_deref(),
+            30,
+        );
         if let Some(phone) = &phone
             && !looks_like_phone(phone)
         {
             errors.add("phone", "Enter a phone number, like 01632 960 001");
         }
-        let website = text::optional(&mut errors, "website", "the website", self.website.as_deref(), 500);
+        let website = text::optional(
+            &mut errors,
+            "website",
+            "the website",
+            self.website.as_deref(),
+            500,
+        );
         if let Some(website) = &website
             && !(website.starts_with("https://") || website.starts_with("http://"))
         {
             errors.add("website", "Enter a website address starting with https://");
         }
-        let address = text::optional(&mut errors, "address", "the address", self.address.as_deref(), 500);
+        let address = text::optional(
+            &mut errors,
+            "address",
+            "the address",
+            self.address.as_deref(),
+            500,
+        );
         match kind {
             Some(kind) if errors.is_empty() => Ok(OrganisationDetails {
                 name,

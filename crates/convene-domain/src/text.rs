@@ -28,7 +28,11 @@ impl ValidationErrors {
 
     /// `Ok(value)` when nothing was wrong, otherwise every error found.
     pub fn into_result<T>(self, value: T) -> Result<T, ValidationErrors> {
-        if self.is_empty() { Ok(value) } else { Err(self) }
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 }
 
@@ -57,9 +61,15 @@ pub fn required(
     if value.is_empty() {
         errors.add(field, format!("Enter {label}"));
     } else if value.chars().count() > max {
-        errors.add(field, format!("{} must be {max} characters or fewer", capitalise(label)));
+        errors.add(
+            field,
+            format!("{} must be {max} characters or fewer", capitalise(label)),
+        );
     } else if value.chars().any(|c| c.is_control()) {
-        errors.add(field, format!("{} must not contain control characters", capitalise(label)));
+        errors.add(
+            field,
+            format!("{} must not contain control characters", capitalise(label)),
+        );
     }
     value.to_string()
 }
@@ -74,11 +84,20 @@ pub fn optional(
 ) -> Option<String> {
     let value = value.map(str::trim).filter(|v| !v.is_empty())?;
     if value.chars().count() > max {
-        errors.add(field, format!("{} must be {max} characters or fewer", capitalise(label)));
+        errors.add(
+            field,
+            format!("{} must be {max} characters or fewer", capitalise(label)),
+        );
     }
     // Multi-line text (descriptions) may hold newlines and tabs, nothing else.
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        errors.add(field, format!("{} must not contain control characters", capitalise(label)));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        errors.add(
+            field,
+            format!("{} must not contain control characters", capitalise(label)),
+        );
     }
     Some(value.to_string())
 }
@@ -99,7 +118,10 @@ mod tests {
     #[test]
     fn required_trims_and_reports_blank_and_long() {
         let mut errors = ValidationErrors::default();
-        assert_eq!(required(&mut errors, "name", "a name", "  Hub  ", 10), "Hub");
+        assert_eq!(
+            required(&mut errors, "name", "a name", "  Hub  ", 10),
+            "Hub"
+        );
         assert!(errors.is_empty());
         required(&mut errors, "name", "a name", "   ", 10);
         required(&mut errors, "name", "a name", "abcdefghijk", 10);
@@ -110,7 +132,10 @@ mod tests {
     #[test]
     fn optional_blank_is_none() {
         let mut errors = ValidationErrors::default();
-        assert_eq!(optional(&mut errors, "d", "a description", Some("  "), 5), None);
+        assert_eq!(
+            optional(&mut errors, "d", "a description", Some("  "), 5),
+            None
+        );
         assert_eq!(optional(&mut errors, "d", "a description", None, 5), None);
         assert!(errors.is_empty());
     }

@@ -84,7 +84,8 @@ impl Worker {
 
     async fn run(self, mut stopped: watch::Receiver<bool>) {
         tracing::info!(tasks = self.tasks.len(), "background worker started");
-        let mut due: Vec<tokio::time::Instant> = vec![tokio::time::Instant::now(); self.tasks.len()];
+        let mut due: Vec<tokio::time::Instant> =
+            vec![tokio::time::Instant::now(); self.tasks.len()];
         loop {
             for (task, due_at) in self.tasks.iter().zip(due.iter_mut()) {
                 if *stopped.borrow() {
@@ -93,7 +94,9 @@ impl Worker {
                 if tokio::time::Instant::now() >= *due_at {
                     match task.run(&self.store, &self.clock).await {
                         Ok(()) => tracing::debug!(task = task.name(), "task done"),
-                        Err(error) => tracing::warn!(task = task.name(), %error, "task failed; will retry on schedule"),
+                        Err(error) => {
+                            tracing::warn!(task = task.name(), %error, "task failed; will retry on schedule")
+                        }
                     }
                     *due_at = tokio::time::Instant::now() + task.every();
                 }
@@ -151,7 +154,9 @@ mod tests {
 
     async fn wait_for_upkeep(store: &Store, after: Option<&str>) -> String {
         for _ in 0..500 {
-            let fact = instance::fact(store.conn(), maintenance::LAST_UPKEEP_FACT).await.unwrap();
+            let fact = instance::fact(store.conn(), maintenance::LAST_UPKEEP_FACT)
+                .await
+                .unwrap();
             if let Some(value) = fact
                 && Some(value.as_str()) != after
             {

@@ -113,8 +113,7 @@ pub struct Store {
 }
 
 /// The body of a transaction: borrows the transaction, returns a boxed future.
-pub type TransactionBody<'c, T> =
-    Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
+pub type TransactionBody<'c, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
 
 impl Store {
     /// Opens a pool. For SQLite the file (and its folder) is created when
@@ -129,7 +128,7 @@ impl Store {
             .max_connections(settings.max_connections.max(1))
             .min_connections(0)
             .connect_timeout(settings.connect_timeout)
-            .acquire_timeout(settings.connect_timeout * 2)
+            .acquire_timeout(settings.connect_timeout)
             .sqlx_logging(false);
         let synchronous = settings.sqlite_synchronous;
         options.map_sqlx_sqlite_opts(move |sqlite| {
@@ -234,7 +233,12 @@ pub(crate) async fn scalar_text<C: ConnectionTrait>(
     conn: &C,
     sql: &str,
 ) -> Result<Option<String>, StoreError> {
-    let row = conn.query_one_raw(sea_orm::Statement::from_string(conn.get_database_backend(), sql)).await?;
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            sql,
+        ))
+        .await?;
     match row {
         None => Ok(None),
         Some(row) => {
@@ -255,7 +259,10 @@ fn create_sqlite_folder(url: &str) -> Result<(), StoreError> {
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent).map_err(|e| {
-            StoreError::Connect(format!("cannot create the folder {}: {e}", parent.display()))
+            StoreError::Connect(format!(
+                "cannot create the folder {}: {e}",
+                parent.display()
+            ))
         })?;
     }
     Ok(())
@@ -288,20 +295,40 @@ mod tests {
 
     #[test]
     fn backend_follows_the_scheme() {
-        assert_eq!(Backend::from_url("sqlite://data/x.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres);
-        assert!(Backend::from_url("mysql://u:secret@h/db").unwrap_err().to_string().contains("*****"));
+        assert_eq!(
+            Backend::from_url("sqlite://data/x.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert!(
+            Backend::from_url("mysql://u:secret@h/db")
+                .unwrap_err()
+                .to_string()
+                .contains("*****")
+        );
     }
 
     #[test]
     fn passwords_never_print() {
-        assert_eq!(redact_url("postgres://app:hunter2@db/convene"), "postgres://app:*****@db/convene");
-        assert_eq!(redact_url("sqlite://data/convene.db"), "sqlite://data/convene.db");
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db/convene"),
+            "postgres://app:*****@db/convene"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/convene.db"),
+            "sqlite://data/convene.db"
+        );
     }
 
     #[test]
     fn sqlite_paths_drop_scheme_and_query() {
-        assert_eq!(sqlite_path("sqlite://data/convene.db?mode=rwc"), "data/convene.db");
+        assert_eq!(
+            sqlite_path("sqlite://data/convene.db?mode=rwc"),
+            "data/convene.db"
+        );
         assert_eq!(sqlite_path("sqlite:/tmp/x.db"), "/tmp/x.db");
     }
 }

@@ -11,16 +11,27 @@ use crate::entities::instance_fact::{ActiveModel, Column, Entity};
 pub const DEMO_FACT: &str = "demo";
 
 pub async fn fact<C: ConnectionTrait>(conn: &C, key: &str) -> Result<Option<String>, StoreError> {
-    Ok(Entity::find_by_id(key.to_string()).one(conn).await?.map(|m| m.value))
+    Ok(Entity::find_by_id(key.to_string())
+        .one(conn)
+        .await?
+        .map(|m| m.value))
 }
 
-pub async fn set_fact<C: ConnectionTrait>(conn: &C, key: &str, value: &str) -> Result<(), StoreError> {
+pub async fn set_fact<C: ConnectionTrait>(
+    conn: &C,
+    key: &str,
+    value: &str,
+) -> Result<(), StoreError> {
     let model = ActiveModel {
         key: Set(key.to_string()),
         value: Set(value.to_string()),
     };
     Entity::insert(model)
-        .on_conflict(OnConflict::column(Column::Key).update_column(Column::Value).to_owned())
+        .on_conflict(
+            OnConflict::column(Column::Key)
+                .update_column(Column::Value)
+                .to_owned(),
+        )
         .exec_without_returning(conn)
         .await?;
     Ok(())

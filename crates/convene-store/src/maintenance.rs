@@ -18,7 +18,8 @@ pub async fn upkeep(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError>
     if store.backend() == Backend::Sqlite {
         let conn = store.conn();
         conn.execute_unprepared("PRAGMA optimize").await?;
-        conn.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await?;
+        conn.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+            .await?;
     }
     instance::set_fact(store.conn(), LAST_UPKEEP_FACT, &now.to_rfc3339()).await
 }

@@ -42,7 +42,10 @@ pub async fn update<C: ConnectionTrait>(
     details: &OrganisationDetails,
     now: DateTime<Utc>,
 ) -> Result<Organisation, StoreError> {
-    let existing = Entity::find_by_id(id).one(conn).await?.ok_or(StoreError::NotFound)?;
+    let existing = Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     let mut model: ActiveModel = existing.into();
     model.name = Set(details.name.clone());
     model.kind = Set(details.kind.code().to_string());
@@ -54,8 +57,15 @@ pub async fn update<C: ConnectionTrait>(
     to_domain(model.update(conn).await?)
 }
 
-pub async fn get<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Organisation>, StoreError> {
-    Entity::find_by_id(id).one(conn).await?.map(to_domain).transpose()
+pub async fn get<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<Organisation>, StoreError> {
+    Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(to_domain)
+        .transpose()
 }
 
 /// Every organisation, by name.

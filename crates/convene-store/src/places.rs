@@ -36,7 +36,10 @@ pub async fn update<C: ConnectionTrait>(
     details: &PlaceDetails,
     now: DateTime<Utc>,
 ) -> Result<Place, StoreError> {
-    let existing = Entity::find_by_id(id).one(conn).await?.ok_or(StoreError::NotFound)?;
+    let existing = Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     let mut model: ActiveModel = existing.into();
     model.name = Set(details.name.clone());
     model.description = Set(details.description.clone());

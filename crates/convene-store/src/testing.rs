@@ -86,7 +86,9 @@ impl TestDatabase {
 
     /// Connects and applies all migrations.
     pub async fn store(&self) -> Store {
-        let store = Store::connect(&self.settings()).await.expect("connect to the test database");
+        let store = Store::connect(&self.settings())
+            .await
+            .expect("connect to the test database");
         store.migrate().await.expect("migrate the test database");
         store
     }
@@ -95,9 +97,10 @@ impl TestDatabase {
     /// Tests call this at the end; a failed test leaves its database behind
     /// for inspection.
     pub async fn finish(self) {
-        let (Some(name), Ok(admin_url)) =
-            (self.postgres_name.as_ref(), std::env::var("CONVENE_TEST_POSTGRES_URL"))
-        else {
+        let (Some(name), Ok(admin_url)) = (
+            self.postgres_name.as_ref(),
+            std::env::var("CONVENE_TEST_POSTGRES_URL"),
+        ) else {
             return;
         };
         if let Ok(admin) = Database::connect(admin_url.as_str()).await {

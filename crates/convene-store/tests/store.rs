@@ -4,7 +4,9 @@ use chrono::{TimeZone, Utc};
 use convene_domain::ids::new_id;
 use convene_domain::organisations::{OrganisationDetails, OrganisationKind};
 use convene_domain::places::PlaceDetails;
-use convene_store::{Backend, StoreError, backup, durability, instance, organisations, places, store_test};
+use convene_store::{
+    Backend, StoreError, backup, durability, instance, organisations, places, store_test,
+};
 
 fn school(name: &str) -> OrganisationDetails {
     OrganisationDetails {
@@ -27,7 +29,9 @@ store_test!(migrations_are_current_after_migrate, |store| async move {
 store_test!(organisations_round_trip, |store| async move {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
     let id = new_id();
-    let created = organisations::insert(store.conn(), id, &school("Northgate Primary"), t0).await.unwrap();
+    let created = organisations::insert(store.conn(), id, &school("Northgate Primary"), t0)
+        .await
+        .unwrap();
     let read = organisations::get(store.conn(), id).await.unwrap().unwrap();
     assert_eq!(read, created);
     assert_eq!(read.created_at, t0);
@@ -35,12 +39,19 @@ store_test!(organisations_round_trip, |store| async move {
     let t1 = t0 + chrono::Duration::hours(2);
     let mut changed = school("Northgate Primary Academy");
     changed.kind = OrganisationKind::Trust;
-    organisations::update(store.conn(), id, &changed, t1).await.unwrap();
+    organisations::update(store.conn(), id, &changed, t1)
+        .await
+        .unwrap();
     let read = organisations::get(store.conn(), id).await.unwrap().unwrap();
     assert_eq!(read.details, changed);
     assert_eq!((read.created_at, read.updated_at), (t0, t1));
 
-    assert!(organisations::get(store.conn(), new_id()).await.unwrap().is_none());
+    assert!(
+        organisations::get(store.conn(), new_id())
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(matches!(
         organisations::update(store.conn(), new_id(), &changed, t1).await,
         Err(StoreError::NotFound)
@@ -50,7 +61,9 @@ store_test!(organisations_round_trip, |store| async move {
 store_test!(lists_are_ordered_by_name, |store| async move {
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     for name in ["Zeta Youth Club", "Alpha Hub", "Middleton Food Pantry"] {
-        organisations::insert(store.conn(), new_id(), &school(name), now).await.unwrap();
+        organisations::insert(store.conn(), new_id(), &school(name), now)
+            .await
+            .unwrap();
     }
     let names: Vec<_> = organisations::list(store.conn())
         .await
@@ -58,7 +71,10 @@ store_test!(lists_are_ordered_by_name, |store| async move {
         .into_iter()
         .map(|o| o.details.name)
         .collect();
-    assert_eq!(names, ["Alpha Hub", "Middleton Food Pantry", "Zeta Youth Club"]);
+    assert_eq!(
+        names,
+        ["Alpha Hub", "Middleton Food Pantry", "Zeta Youth Club"]
+    );
     assert_eq!(organisations::count(store.conn()).await.unwrap(), 3);
 });
 
@@ -69,8 +85,17 @@ store_test!(places_round_trip, |store| async move {
         description: Some("The estate east of the river".into()),
     };
     let id = new_id();
-    places::insert(store.conn(), id, &details, now).await.unwrap();
-    assert_eq!(places::get(store.conn(), id).await.unwrap().unwrap().details, details);
+    places::insert(store.conn(), id, &details, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        places::get(store.conn(), id)
+            .await
+            .unwrap()
+            .unwrap()
+            .details,
+        details
+    );
     assert_eq!(places::list(store.conn()).await.unwrap().len(), 1);
 });
 
@@ -97,59 +122,106 @@ store_test!(a_failed_transaction_keeps_nothing, |store| async move {
         })
         .await
         .unwrap();
-    assert!(organisations::get(store.conn(), id).await.unwrap().is_some());
+    assert!(
+        organisations::get(store.conn(), id)
+            .await
+            .unwrap()
+            .is_some()
+    );
 });
 
 store_test!(duplicate_ids_are_refused, |store| async move {
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let id = new_id();
-    organisations::insert(store.conn(), id, &school("One"), now).await.unwrap();
-    assert!(organisations::insert(store.conn(), id, &school("Two"), now).await.is_err());
-    assert_eq!(organisations::get(store.conn(), id).await.unwrap().unwrap().details.name, "One");
+    organisations::insert(store.conn(), id, &school("One"), now)
+        .await
+        .unwrap();
+    assert!(
+        organisations::insert(store.conn(), id, &school("Two"), now)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        organisations::get(store.conn(), id)
+            .await
+            .unwrap()
+            .unwrap()
+            .details
+            .name,
+        "One"
+    );
 });
 
 store_test!(instance_facts_are_upserted, |store| async move {
-    assert_eq!(instance::fact(store.conn(), instance::DEMO_FACT).await.unwrap(), None);
-    instance::set_fact(store.conn(), instance::DEMO_FACT, "1").await.unwrap();
-    instance::set_fact(store.conn(), instance::DEMO_FACT, "2").await.unwrap();
-    assert_eq!(instance::fact(store.conn(), instance::DEMO_FACT).await.unwrap().as_deref(), Some("2"));
+    assert_eq!(
+        instance::fact(store.conn(), instance::DEMO_FACT)
+            .await
+            .unwrap(),
+        None
+    );
+    instance::set_fact(store.conn(), instance::DEMO_FACT, "1")
+        .await
+        .unwrap();
+    instance::set_fact(store.conn(), instance::DEMO_FACT, "2")
+        .await
+        .unwrap();
+    assert_eq!(
+        instance::fact(store.conn(), instance::DEMO_FACT)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("2")
+    );
 });
 
 store_test!(default_settings_are_durable, |store| async move {
     let checks = durability::inspect(&store).await.unwrap();
     assert!(checks.len() >= 3);
     for check in checks {
-        assert!(check.ok, "{} is {} (expected {})", check.setting, check.actual, check.expected);
+        assert!(
+            check.ok,
+            "{} is {} (expected {})",
+            check.setting, check.actual, check.expected
+        );
     }
 });
 
-store_test!(backup_copies_sqlite_and_explains_postgres, |store| async move {
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("copy.db");
-    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    organisations::insert(store.conn(), new_id(), &school("Backed up"), now).await.unwrap();
-    match store.backend() {
-        Backend::Sqlite => {
-            backup::copy_to(&store, &target).await.unwrap();
-            let copy = convene_store::Store::connect(&convene_store::DatabaseSettings::new(format!(
-                "sqlite://{}",
-                target.display()
-            )))
+store_test!(
+    backup_copies_sqlite_and_explains_postgres,
+    |store| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("copy.db");
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        organisations::insert(store.conn(), new_id(), &school("Backed up"), now)
             .await
             .unwrap();
-            assert!(copy.pending_migrations().await.unwrap().is_empty());
-            assert_eq!(organisations::list(copy.conn()).await.unwrap()[0].details.name, "Backed up");
-            // Never overwrite an existing file.
-            let again = backup::copy_to(&store, &target).await.unwrap_err();
-            assert!(again.to_string().contains("already exists"));
-        }
-        Backend::Postgres => {
-            let error = backup::copy_to(&store, &target).await.unwrap_err();
-            assert!(error.to_string().contains("pg_dump"));
-            assert!(!target.exists());
+        match store.backend() {
+            Backend::Sqlite => {
+                backup::copy_to(&store, &target).await.unwrap();
+                let copy = convene_store::Store::connect(&convene_store::DatabaseSettings::new(
+                    format!("sqlite://{}", target.display()),
+                ))
+                .await
+                .unwrap();
+                assert!(copy.pending_migrations().await.unwrap().is_empty());
+                assert_eq!(
+                    organisations::list(copy.conn()).await.unwrap()[0]
+                        .details
+                        .name,
+                    "Backed up"
+                );
+                // Never overwrite an existing file.
+                let again = backup::copy_to(&store, &target).await.unwrap_err();
+                assert!(again.to_string().contains("already exists"));
+            }
+            Backend::Postgres => {
+                let error = backup::copy_to(&store, &target).await.unwrap_err();
+                assert!(error.to_string().contains("pg_dump"));
+                assert!(!target.exists());
+            }
         }
     }
-});
+);
 
 #[tokio::test]
 async fn sqlite_synchronous_normal_is_reported_as_not_durable() {
@@ -161,7 +233,13 @@ async fn sqlite_synchronous_normal_is_reported_as_not_durable() {
     let sync = checks.iter().find(|c| c.setting == "synchronous").unwrap();
     assert!(!sync.ok);
     assert_eq!(sync.actual, "normal (1)");
-    assert!(checks.iter().find(|c| c.setting == "journal_mode").unwrap().ok);
+    assert!(
+        checks
+            .iter()
+            .find(|c| c.setting == "journal_mode")
+            .unwrap()
+            .ok
+    );
 }
 
 #[tokio::test]
@@ -174,13 +252,18 @@ async fn postgres_synchronous_commit_off_is_reported() {
     use convene_store::ConnectionTrait;
     store
         .conn()
-        .execute_unprepared(&format!("ALTER DATABASE {name} SET synchronous_commit = off"))
+        .execute_unprepared(&format!(
+            "ALTER DATABASE {name} SET synchronous_commit = off"
+        ))
         .await
         .unwrap();
     store.close().await.unwrap();
     let store = convene_store::Store::connect(&db.settings()).await.unwrap();
     let checks = durability::inspect(&store).await.unwrap();
-    let sync = checks.iter().find(|c| c.setting == "synchronous_commit").unwrap();
+    let sync = checks
+        .iter()
+        .find(|c| c.setting == "synchronous_commit")
+        .unwrap();
     assert!(!sync.ok);
     assert_eq!(sync.actual, "off");
     store.close().await.unwrap();
@@ -189,10 +272,17 @@ async fn postgres_synchronous_commit_off_is_reported() {
 
 #[tokio::test]
 async fn an_unreachable_database_is_a_clear_error() {
-    let mut settings = convene_store::DatabaseSettings::new("postgres://convene:secret@127.0.0.1:9/convene");
+    let mut settings =
+        convene_store::DatabaseSettings::new("postgres://convene:secret@127.0.0.1:9/convene");
     settings.connect_timeout = std::time::Duration::from_secs(2);
-    let error = convene_store::Store::connect(&settings).await.unwrap_err().to_string();
-    assert!(error.starts_with("cannot connect to the database"), "{error}");
+    let error = convene_store::Store::connect(&settings)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("cannot connect to the database"),
+        "{error}"
+    );
     assert!(!error.contains("secret"), "{error}");
     assert!(!error.contains('\n'), "{error}");
 }

@@ -15,6 +15,7 @@ pub const ASSET_VERSION: &str = include_str!(concat!(env!("OUT_DIR"), "/asset_ve
 const CONVENE_CSS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/convene.css"));
 const GOVUK_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/govuk-frontend.min.js"));
 const INIT_JS: &[u8] = include_bytes!("../assets/convene-init.js");
+const FAVICON: &[u8] = include_bytes!("../assets/favicon.svg");
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/assets/{version}/{file}", get(asset))
@@ -25,6 +26,7 @@ async fn asset(Path((version, file)): Path<(String, String)>) -> Result<Response
         "convene.css" => (CONVENE_CSS, "text/css; charset=utf-8"),
         "govuk-frontend.min.js" => (GOVUK_JS, "text/javascript; charset=utf-8"),
         "convene-init.js" => (INIT_JS, "text/javascript; charset=utf-8"),
+        "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => return Err(AppError::NotFound),
     };
     // A page from an older build may still ask for its assets: serve the

@@ -35,9 +35,17 @@ pub struct ErrorReport {
 impl AppError {
     pub fn report(&self) -> ErrorReport {
         let (status, code, message) = match self {
-            Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Page not found".to_string()),
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Page not found".to_string(),
+            ),
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad_request", message.clone()),
-            Self::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", errors.to_string()),
+            Self::Invalid(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                errors.to_string(),
+            ),
             Self::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -49,7 +57,11 @@ impl AppError {
                 "Sorry, there is a problem with the service. Try again later.".to_string(),
             ),
         };
-        ErrorReport { status, code, message }
+        ErrorReport {
+            status,
+            code,
+            message,
+        }
     }
 }
 

@@ -33,7 +33,10 @@ impl Page {
 impl FromRequestParts<AppState> for Page {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(Self::from_extensions(&parts.extensions, state))
     }
 }

@@ -25,7 +25,9 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub async fn request_id(mut request: Request, next: Next) -> Response {
     let id = uuid::Uuid::new_v4().to_string();
     if let Ok(value) = HeaderValue::from_str(&id) {
-        request.headers_mut().insert(X_REQUEST_ID.clone(), value.clone());
+        request
+            .headers_mut()
+            .insert(X_REQUEST_ID.clone(), value.clone());
         request.extensions_mut().insert(RequestId(id));
         let mut response = next.run(request).await;
         response.headers_mut().insert(X_REQUEST_ID.clone(), value);
@@ -70,8 +72,14 @@ pub async fn headers(State(state): State<AppState>, mut request: Request, next: 
     if let Ok(value) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         HeaderName::from_static("cross-origin-opener-policy"),

@@ -32,7 +32,9 @@ async fn test_app(base_url: &str) -> TestApp {
     let store = db.store().await;
     let state = AppState {
         store,
-        clock: Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap())),
+        clock: Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+        )),
         settings: Arc::new(WebSettings::new(base_url.parse().unwrap())),
     };
     // A route that panics, to prove panics become a generic page.
@@ -44,7 +46,10 @@ async fn test_app(base_url: &str) -> TestApp {
     }
 }
 
-async fn send(app: &TestApp, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+async fn send(
+    app: &TestApp,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let response = app.router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
@@ -68,10 +73,17 @@ async fn home_page_says_what_this_is_and_lists_the_partnership() {
         website: None,
         address: None,
     };
-    organisations::insert(app.state.store.conn(), new_id(), &details, now).await.unwrap();
+    organisations::insert(app.state.store.conn(), new_id(), &details, now)
+        .await
+        .unwrap();
     let (status, headers, body) = get_page(&app, "/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     assert!(body.contains("Eastfield Community Hub"));
     assert!(body.contains("Community hub"));
     assert!(body.contains("a shared system for a school-anchored community partnership"));
@@ -91,11 +103,23 @@ async fn every_response_carries_the_security_headers_and_a_fresh_nonce() {
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
         assert!(headers.contains_key("x-request-id"));
-        assert!(!headers.contains_key(header::STRICT_TRANSPORT_SECURITY), "no HSTS over plain http");
+        assert!(
+            !headers.contains_key(header::STRICT_TRANSPORT_SECURITY),
+            "no HSTS over plain http"
+        );
     }
     let nonce_of = |h: &axum::http::HeaderMap| {
-        let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
-        csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_string()
+        let csp = h[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_string();
+        csp.split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap()
+            .to_string()
     };
     let nonce = nonce_of(&first);
     assert_ne!(nonce, nonce_of(&second));
@@ -108,13 +132,21 @@ async fn every_response_carries_the_security_headers_and_a_fresh_nonce() {
 async fn hsts_is_sent_when_the_base_url_is_https() {
     let app = test_app("https://convene.example").await;
     let (_, headers, _) = get_page(&app, "/healthz").await;
-    assert!(headers[header::STRICT_TRANSPORT_SECURITY].to_str().unwrap().starts_with("max-age="));
+    assert!(
+        headers[header::STRICT_TRANSPORT_SECURITY]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
 }
 
 #[tokio::test]
 async fn a_client_cannot_choose_its_request_id() {
     let app = test_app("http://127.0.0.1:8080").await;
-    let request = Request::get("/healthz").header("x-request-id", "forged-id").body(Body::empty()).unwrap();
+    let request = Request::get("/healthz")
+        .header("x-request-id", "forged-id")
+        .body(Body::empty())
+        .unwrap();
     let (_, headers, _) = send(&app, request).await;
     assert_ne!(headers["x-request-id"], "forged-id");
     assert!(uuid::Uuid::parse_str(headers["x-request-id"].to_str().unwrap()).is_ok());
@@ -125,7 +157,12 @@ async fn unknown_pages_are_html_404s_and_unknown_api_paths_are_json_404s() {
     let app = test_app("http://127.0.0.1:8080").await;
     let (status, headers, body) = get_page(&app, "/no-such-page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     assert!(body.contains("Page not found"));
 
     let (status, headers, body) = get_page(&app, "/api/v1/no-such-thing").await;
@@ -141,7 +178,12 @@ async fn a_panic_becomes_a_generic_500_page_without_internals() {
     let app = test_app("http://127.0.0.1:8080").await;
     let (status, headers, body) = get_page(&app, "/test-panic").await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     assert!(body.contains("Sorry, there is a problem with the service"));
     assert!(!body.contains("secret internals"));
     assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY));
@@ -150,7 +192,8 @@ async fn a_panic_becomes_a_generic_500_page_without_internals() {
 #[tokio::test]
 async fn a_wrong_method_is_a_clear_405() {
     let app = test_app("http://127.0.0.1:8080").await;
-    let (status, _, body) = send(&app, Request::post("/healthz").body(Body::empty()).unwrap()).await;
+    let (status, _, body) =
+        send(&app, Request::post("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert!(body.contains("This page cannot do that"));
 }
@@ -173,7 +216,10 @@ async fn an_oversized_body_is_refused() {
 async fn health_and_readiness() {
     let app = test_app("http://127.0.0.1:8080").await;
     let (status, _, body) = get_page(&app, "/healthz").await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, r#"{"status":"ok"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, r#"{"status":"ok"}"#)
+    );
     let (status, _, body) = get_page(&app, "/readyz").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains(r#""database":"ok""#));
@@ -191,13 +237,28 @@ async fn health_and_readiness() {
 async fn assets_are_served_with_long_caching_under_their_fingerprint() {
     let app = test_app("http://127.0.0.1:8080").await;
     let (_, _, home) = get_page(&app, "/").await;
-    let css_path = home.split("href=\"").find(|s| s.starts_with("/assets/")).unwrap().split('"').next().unwrap().to_string();
+    let css_path = home
+        .split("href=\"")
+        .find(|s| s.starts_with("/assets/"))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let (status, headers, css) = get_page(&app, &css_path).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "text/css; charset=utf-8");
-    assert!(headers[header::CACHE_CONTROL].to_str().unwrap().contains("immutable"));
+    assert!(
+        headers[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
     assert!(css.contains(".govuk-header") || css.contains(".govuk-generic-header"));
-    assert!(!css.contains("GDS Transport"), "Convene is not on GOV.UK: no GDS Transport font");
+    assert!(
+        !css.contains("GDS Transport"),
+        "Convene is not on GOV.UK: no GDS Transport font"
+    );
     let (status, _, _) = get_page(&app, "/assets/old/convene.css").await;
     assert_eq!(status, StatusCode::OK);
     let (status, _, _) = get_page(&app, "/assets/x/../../etc/passwd").await;

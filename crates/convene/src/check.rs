@@ -10,7 +10,11 @@ use crate::{connect, shown_url};
 pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let mut failed: Vec<String> = Vec::new();
     let store = connect(config).await?;
-    println!("database: {} at {} is reachable", store.backend(), shown_url(config));
+    println!(
+        "database: {} at {} is reachable",
+        store.backend(),
+        shown_url(config)
+    );
 
     match store.pending_migrations().await {
         Ok(pending) if pending.is_empty() => println!("ok    migrations: current"),
@@ -32,7 +36,10 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
         if check.ok {
             println!("ok    {}: {}", check.setting, check.actual);
         } else {
-            println!("FAIL  {}: {} (expected {})", check.setting, check.actual, check.expected);
+            println!(
+                "FAIL  {}: {} (expected {})",
+                check.setting, check.actual, check.expected
+            );
             failed.push(check.setting.to_string());
         }
     }

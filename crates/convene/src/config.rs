@@ -87,7 +87,10 @@ impl Default for Config {
     }
 }
 
-fn serialize_redacted<S: serde::Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_redacted<S: serde::Serializer>(
+    secret: &SecretString,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&redact_url(secret.expose_secret()))
 }
 
@@ -130,7 +133,8 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         let url = self.database_url.expose_secret();
-        convene_store::Backend::from_url(url).map_err(|e| anyhow::anyhow!("invalid configuration: database_url: {e}"))?;
+        convene_store::Backend::from_url(url)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: database_url: {e}"))?;
         if let Some(base) = &self.base_url
             && !matches!(base.scheme(), "http" | "https")
         {
@@ -148,7 +152,8 @@ impl Config {
     /// Where people reach this instance.
     pub fn effective_base_url(&self, bound: SocketAddr) -> Url {
         self.base_url.clone().unwrap_or_else(|| {
-            Url::parse(&format!("http://{bound}/")).unwrap_or_else(|_| Url::parse("http://127.0.0.1/").expect("valid URL"))
+            Url::parse(&format!("http://{bound}/"))
+                .unwrap_or_else(|_| Url::parse("http://127.0.0.1/").expect("valid URL"))
         })
     }
 
@@ -182,8 +187,13 @@ fn describe(error: &figment::Error) -> String {
         let key = e.path.join(".");
         let source = match &e.metadata {
             // Figment names the whole prefix; name the one variable instead.
-            Some(m) if m.name.contains("environment") => format!("CONVENE_{}", key.to_ascii_uppercase()),
-            Some(m) => m.source.as_ref().map_or_else(|| m.name.to_string(), |s| s.to_string()),
+            Some(m) if m.name.contains("environment") => {
+                format!("CONVENE_{}", key.to_ascii_uppercase())
+            }
+            Some(m) => m
+                .source
+                .as_ref()
+                .map_or_else(|| m.name.to_string(), |s| s.to_string()),
             None => String::new(),
         };
         let text = e.kind.to_string();

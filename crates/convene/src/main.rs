@@ -30,7 +30,10 @@ fn main() -> ExitCode {
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => return fail(&anyhow::anyhow!("cannot start the async runtime: {error}")),
     };
@@ -47,7 +50,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let store = connect(&config).await?;
             let pending = store.pending_migrations().await?;
             store.migrate().await.context("apply migrations")?;
-            println!("Applied {} migration(s); the database is current.", pending.len());
+            println!(
+                "Applied {} migration(s); the database is current.",
+                pending.len()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(args) => demo::run(&config, &args).await.map(|()| ExitCode::SUCCESS),
@@ -68,7 +74,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
 
 /// Connects to the configured database (without migrating).
 async fn connect(config: &Config) -> anyhow::Result<Store> {
-    Store::connect(&config.database()).await.map_err(anyhow::Error::from)
+    Store::connect(&config.database())
+        .await
+        .map_err(anyhow::Error::from)
 }
 
 /// Prints one line for the operator, without a backtrace.

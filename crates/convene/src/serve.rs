@@ -34,7 +34,9 @@ pub async fn serve(
     let listener = TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
-    let local = listener.local_addr().context("read the listening address")?;
+    let local = listener
+        .local_addr()
+        .context("read the listening address")?;
     let base_url = config.effective_base_url(local);
     let clock: SharedClock = Arc::new(SystemClock);
 
@@ -70,7 +72,9 @@ pub async fn serve(
         }
     }
     if let Some(worker) = worker
-        && tokio::time::timeout(grace, worker.shutdown()).await.is_err()
+        && tokio::time::timeout(grace, worker.shutdown())
+            .await
+            .is_err()
     {
         tracing::warn!("the background worker did not stop within the grace period");
     }

@@ -21,7 +21,9 @@ both_backends!(demo_seeds_once_reuses_and_resets, |db| async move {
     let reset = demo(&["--no-serve", "--reset"]);
     assert!(reset.status.success(), "{}", stderr(&reset));
     assert!(stdout(&reset).contains("Seeded"));
-    let store = Store::connect(&DatabaseSettings::new(db.url.clone())).await.unwrap();
+    let store = Store::connect(&DatabaseSettings::new(db.url.clone()))
+        .await
+        .unwrap();
     assert_eq!(organisations::count(store.conn()).await.unwrap(), 21);
     store.close().await.unwrap();
 });
@@ -36,7 +38,14 @@ both_backends!(demo_refuses_a_database_with_real_data, |db| async move {
         website: None,
         address: None,
     };
-    organisations::insert(store.conn(), convene_domain::ids::new_id(), &details, chrono::Utc::now()).await.unwrap();
+    organisations::insert(
+        store.conn(),
+        convene_domain::ids::new_id(),
+        &details,
+        convene_domain::clock::Clock::now(&convene_domain::clock::SystemClock),
+    )
+    .await
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     for args in [&["--no-serve"][..], &["--no-serve", "--reset"][..]] {
         let output = run({
@@ -45,9 +54,18 @@ both_backends!(demo_refuses_a_database_with_real_data, |db| async move {
             c
         });
         assert!(!output.status.success());
-        assert!(stderr(&output).contains("not demo data"), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("not demo data"),
+            "{}",
+            stderr(&output)
+        );
     }
-    let names: Vec<_> = organisations::list(store.conn()).await.unwrap().into_iter().map(|o| o.details.name).collect();
+    let names: Vec<_> = organisations::list(store.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.details.name)
+        .collect();
     assert_eq!(names, ["A real school"]);
     store.close().await.unwrap();
 });
@@ -70,7 +88,12 @@ both_backends!(backup_copies_sqlite_and_explains_pg_dump, |db| async move {
         Backend::Sqlite => {
             assert!(output.status.success(), "{}", stderr(&output));
             assert!(stdout(&output).contains("Backup written"));
-            let copy = Store::connect(&DatabaseSettings::new(format!("sqlite://{}", target.display()))).await.unwrap();
+            let copy = Store::connect(&DatabaseSettings::new(format!(
+                "sqlite://{}",
+                target.display()
+            )))
+            .await
+            .unwrap();
             assert_eq!(organisations::count(copy.conn()).await.unwrap(), 21);
             copy.close().await.unwrap();
         }

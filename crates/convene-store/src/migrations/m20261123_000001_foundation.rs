@@ -43,15 +43,28 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Organisations::Table)
-                    .col(ColumnDef::new(Organisations::Id).uuid().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Organisations::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Organisations::Name).string().not_null())
                     .col(ColumnDef::new(Organisations::Kind).string().not_null())
                     .col(ColumnDef::new(Organisations::Email).string())
                     .col(ColumnDef::new(Organisations::Phone).string())
                     .col(ColumnDef::new(Organisations::Website).string())
                     .col(ColumnDef::new(Organisations::Address).text())
-                    .col(ColumnDef::new(Organisations::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Organisations::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Organisations::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Organisations::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -71,8 +84,16 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Places::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(Places::Name).string().not_null())
                     .col(ColumnDef::new(Places::Description).text())
-                    .col(ColumnDef::new(Places::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Places::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Places::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Places::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -80,7 +101,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(InstanceFacts::Table)
-                    .col(ColumnDef::new(InstanceFacts::Key).string().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(InstanceFacts::Key)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(InstanceFacts::Value).text().not_null())
                     .to_owned(),
             )
@@ -93,7 +119,9 @@ impl MigrationTrait for Migration {
             Places::Table.into_iden(),
             Organisations::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

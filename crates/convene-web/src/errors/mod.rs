@@ -6,12 +6,12 @@
 use std::any::Any;
 
 use askama::Template;
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 
 use crate::error::{AppError, ErrorReport};
@@ -43,7 +43,11 @@ struct ErrorPage {
     message: String,
 }
 
-pub async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn render_errors(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let is_api = request.uri().path() == "/api" || request.uri().path().starts_with("/api/");
     let page = Page::from_extensions(request.extensions(), &state);
     let response = next.run(request).await;
@@ -67,7 +71,9 @@ pub async fn render_errors(State(state): State<AppState>, request: Request, next
     let (rendered_parts, rendered_body) = rendered.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     if let Some(content_type) = rendered_parts.headers.get(header::CONTENT_TYPE) {
-        parts.headers.insert(header::CONTENT_TYPE, content_type.clone());
+        parts
+            .headers
+            .insert(header::CONTENT_TYPE, content_type.clone());
     }
     parts.status = report.status;
     Response::from_parts(parts, rendered_body)
@@ -110,7 +116,9 @@ fn answers_for_itself(response: &Response) -> bool {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json") || value.starts_with("text/html"))
+        .is_some_and(|value| {
+            value.starts_with("application/json") || value.starts_with("text/html")
+        })
 }
 
 /// Describes an error response that did not come from [`AppError`]: axum's
@@ -140,9 +148,17 @@ async fn report_for(status: StatusCode, body: Body) -> ErrorReport {
         .filter(|text| !text.trim().is_empty());
     let message = text.unwrap_or_else(|| match status {
         StatusCode::NOT_FOUND => "Page not found".to_string(),
-        StatusCode::METHOD_NOT_ALLOWED => "This address does not accept that kind of request".to_string(),
-        StatusCode::PAYLOAD_TOO_LARGE => "The request is larger than this service accepts".to_string(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "This address does not accept that kind of request".to_string()
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "The request is larger than this service accepts".to_string()
+        }
         _ => "The request could not be understood".to_string(),
     });
-    ErrorReport { status, code, message }
+    ErrorReport {
+        status,
+        code,
+        message,
+    }
 }

@@ -2,10 +2,10 @@
 //! places it serves.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
-use axum::Router;
 use convene_domain::organisations::{Organisation, OrganisationKind};
 use convene_domain::places::Place;
 use convene_store::{instance, organisations, places};
@@ -44,7 +44,11 @@ async fn home(State(state): State<AppState>, page: Page) -> Result<Html<String>,
         .into_iter()
         .map(|kind| KindGroup {
             label: kind.label(),
-            organisations: all.iter().filter(|o| o.details.kind == kind).cloned().collect(),
+            organisations: all
+                .iter()
+                .filter(|o| o.details.kind == kind)
+                .cloned()
+                .collect(),
         })
         .filter(|group| !group.organisations.is_empty())
         .collect();

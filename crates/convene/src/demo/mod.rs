@@ -21,8 +21,11 @@ const DEMO_VERSION: &str = "1";
 pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
     let store = connect(config).await?;
     store.migrate().await.context("apply migrations")?;
-    let is_demo = instance::fact(store.conn(), instance::DEMO_FACT).await?.is_some();
-    let is_empty = organisations::count(store.conn()).await? == 0 && places::count(store.conn()).await? == 0;
+    let is_demo = instance::fact(store.conn(), instance::DEMO_FACT)
+        .await?
+        .is_some();
+    let is_empty =
+        organisations::count(store.conn()).await? == 0 && places::count(store.conn()).await? == 0;
     if !is_demo && !is_empty {
         bail!(
             "the database at {} holds data that is not demo data; convene demo will not touch it. \
@@ -31,10 +34,16 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
         );
     }
     if is_demo && args.reset {
-        store.reset_schema().await.context("reset the demo database")?;
+        store
+            .reset_schema()
+            .await
+            .context("reset the demo database")?;
     }
     if is_demo && !args.reset {
-        println!("Using the existing demo database at {} (add --reset to recreate it).", shown_url(config));
+        println!(
+            "Using the existing demo database at {} (add --reset to recreate it).",
+            shown_url(config)
+        );
     } else {
         let summary = seed(&store).await.context("seed the demo data")?;
         println!(
@@ -102,13 +111,17 @@ mod tests {
             "{:?}\n{:?}\n{:?}",
             organisations::list(store.conn()).await.unwrap(),
             places::list(store.conn()).await.unwrap(),
-            instance::fact(store.conn(), instance::NAME_FACT).await.unwrap(),
+            instance::fact(store.conn(), instance::NAME_FACT)
+                .await
+                .unwrap(),
         )
     }
 
     async fn seeds_the_same_town_every_time(backend: Backend) {
-        let (Some(a), Some(b)) = (TestDatabase::for_backend(backend).await, TestDatabase::for_backend(backend).await)
-        else {
+        let (Some(a), Some(b)) = (
+            TestDatabase::for_backend(backend).await,
+            TestDatabase::for_backend(backend).await,
+        ) else {
             return;
         };
         let (first, second) = (a.store().await, b.store().await);
@@ -139,7 +152,14 @@ mod tests {
 
     #[test]
     fn every_demo_record_is_valid() {
-        let names: std::collections::HashSet<_> = town::organisations().into_iter().map(|(_, d)| d.name).collect();
-        assert_eq!(names.len(), town::organisations().len(), "organisation names are unique");
+        let names: std::collections::HashSet<_> = town::organisations()
+            .into_iter()
+            .map(|(_, d)| d.name)
+            .collect();
+        assert_eq!(
+            names.len(),
+            town::organisations().len(),
+            "organisation names are unique"
+        );
     }
 }

@@ -15,40 +15,183 @@ pub const SUMMARY: &str = "The Brackenbury Partnership brings the town's schools
 
 /// The fixed moment the demo data claims to have been written.
 pub fn seeded_at() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 9, 1, 8, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 9, 1, 8, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 /// (name, kind, email local part and domain, phone suffix, address)
 const ORGANISATIONS: &[(&str, &str, &str, &str, &str)] = &[
-    ("Brackenbury Learning Trust", "trust", "office@brackenbury-trust.example", "960 000", "Trust Office, 4 Station Road, Brackenbury BK1 1AA"),
-    ("Northgate Primary School", "school", "office@northgate-primary.example", "960 011", "Northgate Lane, Brackenbury BK2 4NP"),
-    ("Eastfield Primary Academy", "school", "admin@eastfield-academy.example", "960 012", "Eastfield Road, Brackenbury BK3 2EA"),
-    ("Millbrook Nursery and Infant School", "school", "office@millbrook-infants.example", "960 013", "Mill Street, Brackenbury BK4 3MB"),
-    ("St Aidan's Church of England Primary School", "school", "office@st-aidans.example", "960 014", "Church Walk, Brackenbury BK1 2SA"),
-    ("Riverside Academy", "school", "reception@riverside-academy.example", "960 015", "Quay Road, Brackenbury BK5 1RA"),
-    ("Brackenbury Sixth Form College", "school", "enquiries@brackenbury-sixth.example", "960 016", "College Way, Brackenbury BK1 3SF"),
-    ("Eastfield Community Hub", "hub", "hello@eastfield-hub.example", "960 021", "Eastfield Primary Academy, Eastfield Road, Brackenbury BK3 2EA"),
-    ("Riverside Family Hub", "hub", "hello@riverside-hub.example", "960 022", "Riverside Academy, Quay Road, Brackenbury BK5 1RA"),
-    ("Brackenbury Community Health NHS Trust", "nhs_trust", "contact@bch-nhs.example", "960 031", "Health Centre, Market Square, Brackenbury BK1 1HC"),
-    ("Brackenbury Hospitals NHS Foundation Trust", "nhs_trust", "patient.advice@bh-nhs.example", "960 032", "Brackenbury General Hospital, Hospital Lane, Brackenbury BK6 2GH"),
-    ("Brackenbury Council Early Help", "council_service", "earlyhelp@brackenbury-council.example", "960 041", "Town Hall, Market Square, Brackenbury BK1 1TH"),
-    ("Brackenbury Council Housing Options", "council_service", "housing@brackenbury-council.example", "960 042", "Town Hall, Market Square, Brackenbury BK1 1TH"),
-    ("Brackenbury Council Youth Service", "council_service", "youth@brackenbury-council.example", "960 043", "Old Town Youth Centre, Bridge Street, Brackenbury BK1 4YC"),
-    ("Millbrook Food Pantry", "voluntary_organisation", "volunteer@millbrook-pantry.example", "960 051", "Millbrook Methodist Hall, Mill Street, Brackenbury BK4 3MH"),
-    ("Brackenbury Money and Debt Advice", "voluntary_organisation", "advice@bk-money-advice.example", "960 052", "12 High Street, Brackenbury BK1 1HS"),
-    ("Riverside Youth Mentoring", "voluntary_organisation", "mentors@riverside-mentoring.example", "960 053", "Quay Road, Brackenbury BK5 1QM"),
-    ("Parents Together Brackenbury", "voluntary_organisation", "parents@parents-together-bk.example", "960 054", "Eastfield Community Hub, Eastfield Road, Brackenbury BK3 2EA"),
-    ("Northgate Warm Spaces Network", "voluntary_organisation", "warm@northgate-warm.example", "960 055", "St Aidan's Church Hall, Church Walk, Brackenbury BK1 2SA"),
-    ("Brackenbury Police Neighbourhood Team", "other", "neighbourhood@bk-police.example", "960 061", "Police Station, Bridge Street, Brackenbury BK1 4PS"),
-    ("University of Brackenbury Civic Partnership", "other", "civic@brackenbury-university.example", "960 071", "University Campus, Brackenbury BK7 1UB"),
+    (
+        "Brackenbury Learning Trust",
+        "trust",
+        "office@brackenbury-trust.example",
+        "960 000",
+        "Trust Office, 4 Station Road, Brackenbury BK1 1AA",
+    ),
+    (
+        "Northgate Primary School",
+        "school",
+        "office@northgate-primary.example",
+        "960 011",
+        "Northgate Lane, Brackenbury BK2 4NP",
+    ),
+    (
+        "Eastfield Primary Academy",
+        "school",
+        "admin@eastfield-academy.example",
+        "960 012",
+        "Eastfield Road, Brackenbury BK3 2EA",
+    ),
+    (
+        "Millbrook Nursery and Infant School",
+        "school",
+        "office@millbrook-infants.example",
+        "960 013",
+        "Mill Street, Brackenbury BK4 3MB",
+    ),
+    (
+        "St Aidan's Church of England Primary School",
+        "school",
+        "office@st-aidans.example",
+        "960 014",
+        "Church Walk, Brackenbury BK1 2SA",
+    ),
+    (
+        "Riverside Academy",
+        "school",
+        "reception@riverside-academy.example",
+        "960 015",
+        "Quay Road, Brackenbury BK5 1RA",
+    ),
+    (
+        "Brackenbury Sixth Form College",
+        "school",
+        "enquiries@brackenbury-sixth.example",
+        "960 016",
+        "College Way, Brackenbury BK1 3SF",
+    ),
+    (
+        "Eastfield Community Hub",
+        "hub",
+        "hello@eastfield-hub.example",
+        "960 021",
+        "Eastfield Primary Academy, Eastfield Road, Brackenbury BK3 2EA",
+    ),
+    (
+        "Riverside Family Hub",
+        "hub",
+        "hello@riverside-hub.example",
+        "960 022",
+        "Riverside Academy, Quay Road, Brackenbury BK5 1RA",
+    ),
+    (
+        "Brackenbury Community Health NHS Trust",
+        "nhs_trust",
+        "contact@bch-nhs.example",
+        "960 031",
+        "Health Centre, Market Square, Brackenbury BK1 1HC",
+    ),
+    (
+        "Brackenbury Hospitals NHS Foundation Trust",
+        "nhs_trust",
+        "patient.advice@bh-nhs.example",
+        "960 032",
+        "Brackenbury General Hospital, Hospital Lane, Brackenbury BK6 2GH",
+    ),
+    (
+        "Brackenbury Council Early Help",
+        "council_service",
+        "earlyhelp@brackenbury-council.example",
+        "960 041",
+        "Town Hall, Market Square, Brackenbury BK1 1TH",
+    ),
+    (
+        "Brackenbury Council Housing Options",
+        "council_service",
+        "housing@brackenbury-council.example",
+        "960 042",
+        "Town Hall, Market Square, Brackenbury BK1 1TH",
+    ),
+    (
+        "Brackenbury Council Youth Service",
+        "council_service",
+        "youth@brackenbury-council.example",
+        "960 043",
+        "Old Town Youth Centre, Bridge Street, Brackenbury BK1 4YC",
+    ),
+    (
+        "Millbrook Food Pantry",
+        "voluntary_organisation",
+        "volunteer@millbrook-pantry.example",
+        "960 051",
+        "Millbrook Methodist Hall, Mill Street, Brackenbury BK4 3MH",
+    ),
+    (
+        "Brackenbury Money and Debt Advice",
+        "voluntary_organisation",
+        "advice@bk-money-advice.example",
+        "960 052",
+        "12 High Street, Brackenbury BK1 1HS",
+    ),
+    (
+        "Riverside Youth Mentoring",
+        "voluntary_organisation",
+        "mentors@riverside-mentoring.example",
+        "960 053",
+        "Quay Road, Brackenbury BK5 1QM",
+    ),
+    (
+        "Parents Together Brackenbury",
+        "voluntary_organisation",
+        "parents@parents-together-bk.example",
+        "960 054",
+        "Eastfield Community Hub, Eastfield Road, Brackenbury BK3 2EA",
+    ),
+    (
+        "Northgate Warm Spaces Network",
+        "voluntary_organisation",
+        "warm@northgate-warm.example",
+        "960 055",
+        "St Aidan's Church Hall, Church Walk, Brackenbury BK1 2SA",
+    ),
+    (
+        "Brackenbury Police Neighbourhood Team",
+        "other",
+        "neighbourhood@bk-police.example",
+        "960 061",
+        "Police Station, Bridge Street, Brackenbury BK1 4PS",
+    ),
+    (
+        "University of Brackenbury Civic Partnership",
+        "other",
+        "civic@brackenbury-university.example",
+        "960 071",
+        "University Campus, Brackenbury BK7 1UB",
+    ),
 ];
 
 const PLACES: &[(&str, &str)] = &[
-    ("Eastfield", "A 1960s housing estate east of the river, among the 10% most deprived neighbourhoods in England; home to Eastfield Primary Academy and the community hub."),
-    ("Millbrook", "Terraced streets around the old mill, with many young families and a growing number of children who speak English as an additional language."),
-    ("Northgate", "The north of the town, mixed private and social housing, where the partnership's warm spaces began."),
-    ("Old Town", "The town centre and market square, with the council offices, the health centre and the youth centre."),
-    ("Riverside", "New homes and older flats along the quay, served by Riverside Academy and its family hub."),
+    (
+        "Eastfield",
+        "A 1960s housing estate east of the river, among the 10% most deprived neighbourhoods in England; home to Eastfield Primary Academy and the community hub.",
+    ),
+    (
+        "Millbrook",
+        "Terraced streets around the old mill, with many young families and a growing number of children who speak English as an additional language.",
+    ),
+    (
+        "Northgate",
+        "The north of the town, mixed private and social housing, where the partnership's warm spaces began.",
+    ),
+    (
+        "Old Town",
+        "The town centre and market square, with the council offices, the health centre and the youth centre.",
+    ),
+    (
+        "Riverside",
+        "New homes and older flats along the quay, served by Riverside Academy and its family hub.",
+    ),
 ];
 
 /// The demo organisations with stable ids, checked by the domain's rules.
@@ -66,7 +209,10 @@ pub fn organisations() -> Vec<(Uuid, OrganisationDetails)> {
             };
             // Demo data is fixed text: a record the rules refuse is a bug the
             // determinism test catches by the count.
-            input.validate().ok().map(|details| (stable_id("organisation", name), details))
+            input
+                .validate()
+                .ok()
+                .map(|details| (stable_id("organisation", name), details))
         })
         .collect()
 }
@@ -79,7 +225,10 @@ pub fn places() -> Vec<(Uuid, PlaceDetails)> {
                 name: (*name).to_string(),
                 description: Some((*description).to_string()),
             };
-            input.validate().ok().map(|details| (stable_id("place", name), details))
+            input
+                .validate()
+                .ok()
+                .map(|details| (stable_id("place", name), details))
         })
         .collect()
 }

@@ -17,9 +17,15 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_convene");
 /// against `database_url`, with every other CONVENE_ setting cleared.
 pub fn convene(dir: &Path, database_url: &str) -> Command {
     let mut command = Command::new(BIN);
-    command.current_dir(dir).env("CONVENE_DATABASE_URL", database_url).env("RUST_BACKTRACE", "1");
+    command
+        .current_dir(dir)
+        .env("CONVENE_DATABASE_URL", database_url)
+        .env("RUST_BACKTRACE", "1");
     for (name, _) in std::env::vars() {
-        if name.starts_with("CONVENE_") && !name.starts_with("CONVENE_TEST_") && name != "CONVENE_DATABASE_URL" {
+        if name.starts_with("CONVENE_")
+            && !name.starts_with("CONVENE_TEST_")
+            && name != "CONVENE_DATABASE_URL"
+        {
             command.env_remove(name);
         }
     }
@@ -70,7 +76,10 @@ impl Server {
             Ok(url) => url,
             Err(_) => {
                 let _ = child.kill();
-                panic!("the server did not start:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+                panic!(
+                    "the server did not start:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
             }
         };
         Server { child, url, log }
@@ -126,7 +135,9 @@ macro_rules! both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some(db) = common::TestDatabase::postgres().await else { return };
+                let Some(db) = common::TestDatabase::postgres().await else {
+                    return;
+                };
                 body(&db).await;
                 db.finish().await;
             }

@@ -1,0 +1,84 @@
+// Shared helpers for Convene's browser tests: start the real binary on a
+// demo database, drive the system's Chromium, and check accessibility.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+export const chromiumPath = process.env.CONVENE_CHROMIUM || "/usr/bin/chromium";
+const convene = process.env.CONVENE_BIN;
+
+// Starts `convene serve` on a fresh demo database and resolves with its URL.
+export async function startServer() {
+  if (!convene) throw new Error("CONVENE_BIN must name the convene binary");
+  const dir = mkdtempSync(join(tmpdir(), "convene-browser-"));
+  const env = { ...process.env, CONVENE_DATABASE_URL: `sqlite://${join(dir, "demo.db")}` };
+  const seeded = spawnSync(convene, ["demo", "--no-serve"], { cwd: dir, env, encoding: "utf8" });
+  if (seeded.status !== 0) throw new Error(`convene demo failed: ${seeded.stderr}`);
+  const child = spawn(convene, ["serve", "--bind", "127.0.0.1:0"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stderr.on("data", (chunk) => { log += chunk; });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 60000);
+    let buffered = "";
+    child.stdout.on("data", (chunk) => {
+      buffered += chunk;
+      const match = buffered.match(/Convene is listening on (http:\/\/[^\s]+?)\/?\n/);
+      if (match) { clearTimeout(timer); resolve(match[1]); }
+    });
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
+  });
+  return { url, stop: () => child.kill("SIGTERM"), log: () => log };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    ],
+  });
+}
+
+// A page that records console errors, uncaught exceptions and CSP
+// violations, so a journey fails if the page breaks under Convene's policy.
+export async function newPage(context) {
+  const page = await context.newPage();
+  page.problems = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") page.problems.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => page.problems.push(`page error: ${error.message}`));
+  return page;
+}
+
+// Runs axe-core on the page (WCAG 2.0-2.2 A and AA rules) and throws with
+// every violation found. axe is evaluated through the DevTools protocol, so
+// the page's own Content-Security-Policy stays in force.
+export async function assertAccessible(page, label) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } }),
+  );
+  if (result.violations.length > 0) {
+    const details = result.violations
+      .map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(" ")).join("\n    ")}`)
+      .join("\n  ");
+    throw new Error(`${label}: ${result.violations.length} accessibility violation(s):\n  ${details}`);
+  }
+  return result.passes.length;
+}
+
+export function assertNoProblems(page, label) {
+  if (page.problems.length > 0) throw new Error(`${label}:\n  ${page.problems.join("\n  ")}`);
+}
+
+export function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
