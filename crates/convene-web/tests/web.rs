@@ -239,7 +239,7 @@ async fn assets_are_served_with_long_caching_under_their_fingerprint() {
     let (_, _, home) = get_page(&app, "/").await;
     let css_path = home
         .split("href=\"")
-        .find(|s| s.starts_with("/assets/"))
+        .find(|s| s.starts_with("/assets/") && s.contains("/convene.css"))
         .unwrap()
         .split('"')
         .next()
