@@ -3,7 +3,9 @@
 //! Every capability has the same name here as in the store, the web layer and
 //! the jobs, so a reader can guess where any line of code lives.
 
+pub mod audit;
 pub mod clock;
+pub mod identity;
 pub mod ids;
 pub mod organisations;
 pub mod places;

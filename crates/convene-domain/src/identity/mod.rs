@@ -1,0 +1,13 @@
+//! Identity: who people are, what they may do, and how they prove it.
+
+pub mod passwords;
+pub mod policy;
+pub mod roles;
+pub mod second_factor;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+
+pub use policy::{Action, Membership, Principal, may};
+pub use roles::Role;
+pub use tokens::Scope;

@@ -1,0 +1,161 @@
+//! The one place that answers "may this person do this to this?".
+//!
+//! Every route names an [`Action`]; the web layer's extractors ask [`may`]
+//! before a handler runs, and handlers that load an object ask again with the
+//! object's organisation. Nothing else grants access.
+
+use uuid::Uuid;
+
+use super::roles::Role;
+use super::tokens::Scope;
+
+/// Who is asking: a signed-in person (through a session or an API token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub memberships: Vec<Membership>,
+    /// Present when the request came with an API token: the token may do no
+    /// more than its scopes allow, and no more than its owner.
+    pub token_scopes: Option<Vec<Scope>>,
+}
+
+/// One role in one organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Membership {
+    pub organisation_id: Uuid,
+    pub role: Role,
+}
+
+/// Something a person may try to do. Actions about one organisation's things
+/// carry that organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// See and change one's own account (password, second factor, tokens).
+    ManageOwnAccount,
+    /// See the organisations and accounts of the whole instance.
+    AdministerPlatform,
+    /// Invite, change roles of and disable the accounts of one organisation.
+    ManageUsers { organisation_id: Uuid },
+    /// Search and export the audit trail of one organisation's people.
+    ReadAudit { organisation_id: Uuid },
+    /// Search and export the audit trail of the whole instance.
+    ReadAllAudit,
+}
+
+impl Action {
+    /// The API scope a token needs for this action.
+    pub fn scope(self) -> Scope {
+        match self {
+            Self::ManageOwnAccount => Scope::Account,
+            Self::AdministerPlatform | Self::ManageUsers { .. } => Scope::Admin,
+            Self::ReadAudit { .. } | Self::ReadAllAudit => Scope::AuditRead,
+        }
+    }
+}
+
+impl Principal {
+    pub fn roles_in(&self, organisation_id: Uuid) -> impl Iterator<Item = Role> + '_ {
+        self.memberships
+            .iter()
+            .filter(move |m| m.organisation_id == organisation_id)
+            .map(|m| m.role)
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.memberships.iter().any(|m| m.role == role)
+    }
+
+    pub fn is_platform_admin(&self) -> bool {
+        self.has_role(Role::PlatformAdmin)
+    }
+
+    /// Organisations in which this person holds `role`.
+    pub fn organisations_with(&self, role: Role) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = self
+            .memberships
+            .iter()
+            .filter(|m| m.role == role)
+            .map(|m| m.organisation_id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
+/// May `who` do `action`?
+pub fn may(who: &Principal, action: Action) -> bool {
+    if let Some(scopes) = &who.token_scopes
+        && !scopes.contains(&action.scope())
+    {
+        return false;
+    }
+    match action {
+        Action::ManageOwnAccount => true,
+        Action::AdministerPlatform | Action::ReadAllAudit => who.is_platform_admin(),
+        Action::ManageUsers { organisation_id } => {
+            who.is_platform_admin() || who.roles_in(organisation_id).any(|r| r == Role::OrganisationAdmin)
+        }
+        Action::ReadAudit { organisation_id } => {
+            who.is_platform_admin()
+                || who
+                    .roles_in(organisation_id)
+                    .any(|r| matches!(r, Role::OrganisationAdmin | Role::SafeguardingLead))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(memberships: &[(Uuid, Role)]) -> Principal {
+        Principal {
+            user_id: Uuid::from_u128(99),
+            memberships: memberships
+                .iter()
+                .map(|(organisation_id, role)| Membership {
+                    organisation_id: *organisation_id,
+                    role: *role,
+                })
+                .collect(),
+            token_scopes: None,
+        }
+    }
+
+    const SCHOOL: Uuid = Uuid::from_u128(1);
+    const CLINIC: Uuid = Uuid::from_u128(2);
+
+    #[test]
+    fn organisation_admins_manage_only_their_own_organisation() {
+        let admin = person(&[(SCHOOL, Role::OrganisationAdmin)]);
+        assert!(may(&admin, Action::ManageUsers { organisation_id: SCHOOL }));
+        assert!(!may(&admin, Action::ManageUsers { organisation_id: CLINIC }));
+        assert!(!may(&admin, Action::AdministerPlatform));
+    }
+
+    #[test]
+    fn every_role_is_decided_for_every_action() {
+        for role in Role::ALL {
+            let who = person(&[(SCHOOL, role)]);
+            let expected_users = matches!(role, Role::PlatformAdmin | Role::OrganisationAdmin);
+            assert_eq!(may(&who, Action::ManageUsers { organisation_id: SCHOOL }), expected_users, "{role}");
+            let expected_audit = matches!(role, Role::PlatformAdmin | Role::OrganisationAdmin | Role::SafeguardingLead);
+            assert_eq!(may(&who, Action::ReadAudit { organisation_id: SCHOOL }), expected_audit, "{role}");
+            assert_eq!(may(&who, Action::AdministerPlatform), role == Role::PlatformAdmin, "{role}");
+            assert!(may(&who, Action::ManageOwnAccount));
+        }
+    }
+
+    #[test]
+    fn a_token_does_no_more_than_its_scopes() {
+        let mut admin = person(&[(SCHOOL, Role::PlatformAdmin)]);
+        admin.token_scopes = Some(vec![Scope::AuditRead]);
+        assert!(may(&admin, Action::ReadAllAudit));
+        assert!(!may(&admin, Action::AdministerPlatform));
+        // Scopes never add to what the owner may do.
+        let mut viewer = person(&[(SCHOOL, Role::Viewer)]);
+        viewer.token_scopes = Some(vec![Scope::Admin, Scope::AuditRead]);
+        assert!(!may(&viewer, Action::AdministerPlatform));
+    }
+}
