@@ -263,14 +263,19 @@ impl ChainVerifier {
             return Err(ChainBreak {
                 seq: event.seq,
                 id: event.id,
-                reason: format!("follows #{}: an event is missing before it", self.previous_seq),
+                reason: format!(
+                    "follows #{}: an event is missing before it",
+                    self.previous_seq
+                ),
             });
         }
         if event.prev_hash != self.previous_hash {
             return Err(broken("does not link to the event before it"));
         }
         if chain_hash(&event.prev_hash, event.seq, event.id, &event.entry) != event.hash {
-            return Err(broken("does not match its hash: it was changed after it was written"));
+            return Err(broken(
+                "does not match its hash: it was changed after it was written",
+            ));
         }
         self.previous_hash = event.hash.clone();
         self.previous_seq = event.seq;
@@ -292,13 +297,22 @@ mod tests {
         let mut prev = GENESIS_HASH.to_string();
         (1..=n)
             .map(|seq| {
-                let entry = AuditEntry::new(AuditAction::RecordViewed, Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap())
-                    .by_user(Some(Uuid::from_u128(7)))
-                    .on("person", seq)
-                    .about(Uuid::from_u128(seq as u128));
+                let entry = AuditEntry::new(
+                    AuditAction::RecordViewed,
+                    Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+                )
+                .by_user(Some(Uuid::from_u128(7)))
+                .on("person", seq)
+                .about(Uuid::from_u128(seq as u128));
                 let id = Uuid::from_u128(1000 + seq as u128);
                 let hash = chain_hash(&prev, seq, id, &entry);
-                let event = AuditEvent { seq, id, entry, prev_hash: prev.clone(), hash: hash.clone() };
+                let event = AuditEvent {
+                    seq,
+                    id,
+                    entry,
+                    prev_hash: prev.clone(),
+                    hash: hash.clone(),
+                };
                 prev = hash;
                 event
             })

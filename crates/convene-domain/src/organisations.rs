@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::identity::accounts::looks_like_email;
 use crate::text::{self, ValidationErrors};
 
 /// What sort of body an organisation is.
@@ -178,20 +179,6 @@ impl OrganisationInput {
             }),
             _ => Err(errors),
         }
-    }
-}
-
-fn looks_like_email(email: &str) -> bool {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !email.chars().any(char::is_whitespace)
-                && !domain.contains('@')
-        }
-        None => false,
     }
 }
 

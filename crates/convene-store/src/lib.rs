@@ -5,11 +5,13 @@
 //! Repository functions take any `ConnectionTrait`, so the same function works
 //! on the pool or inside a [`Store::transaction`].
 
+pub mod audit;
 pub mod backup;
 mod database;
 pub mod durability;
 mod entities;
 mod error;
+pub mod identity;
 pub mod instance;
 pub mod maintenance;
 mod migrations;

@@ -62,7 +62,9 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         return false;
     }
     match PasswordHash::new(stored) {
-        Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -80,21 +82,39 @@ mod tests {
 
     #[test]
     fn lengths_and_weak_passwords_are_refused() {
-        assert_eq!(check_new_password("short", &[]), Err(PasswordProblem::TooShort));
-        assert_eq!(check_new_password(&"a".repeat(129), &[]), Err(PasswordProblem::TooLong));
-        assert_eq!(check_new_password("password1234", &[]), Err(PasswordProblem::TooWeak));
-        assert_eq!(check_new_password("qwertyuiop123", &[]), Err(PasswordProblem::TooWeak));
+        assert_eq!(
+            check_new_password("short", &[]),
+            Err(PasswordProblem::TooShort)
+        );
+        assert_eq!(
+            check_new_password(&"a".repeat(129), &[]),
+            Err(PasswordProblem::TooLong)
+        );
+        assert_eq!(
+            check_new_password("password1234", &[]),
+            Err(PasswordProblem::TooWeak)
+        );
+        assert_eq!(
+            check_new_password("qwertyuiop123", &[]),
+            Err(PasswordProblem::TooWeak)
+        );
         assert_eq!(
             check_new_password("amina.khan@school.example", &["amina.khan@school.example"]),
             Err(PasswordProblem::TooWeak)
         );
-        assert_eq!(check_new_password("correct kettle orbit meadow", &[]), Ok(()));
+        assert_eq!(
+            check_new_password("correct kettle orbit meadow", &[]),
+            Ok(())
+        );
     }
 
     #[test]
     fn hashes_are_argon2id_with_the_required_cost_and_verify() {
         let hash = hash_password("correct kettle orbit meadow").unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(verify_password("correct kettle orbit meadow", &hash));
         assert!(!verify_password("correct kettle orbit meadoW", &hash));
         assert!(!verify_password("anything", "not a hash"));

@@ -94,7 +94,10 @@ pub fn may(who: &Principal, action: Action) -> bool {
         Action::ManageOwnAccount => true,
         Action::AdministerPlatform | Action::ReadAllAudit => who.is_platform_admin(),
         Action::ManageUsers { organisation_id } => {
-            who.is_platform_admin() || who.roles_in(organisation_id).any(|r| r == Role::OrganisationAdmin)
+            who.is_platform_admin()
+                || who
+                    .roles_in(organisation_id)
+                    .any(|r| r == Role::OrganisationAdmin)
         }
         Action::ReadAudit { organisation_id } => {
             who.is_platform_admin()
@@ -129,8 +132,18 @@ mod tests {
     #[test]
     fn organisation_admins_manage_only_their_own_organisation() {
         let admin = person(&[(SCHOOL, Role::OrganisationAdmin)]);
-        assert!(may(&admin, Action::ManageUsers { organisation_id: SCHOOL }));
-        assert!(!may(&admin, Action::ManageUsers { organisation_id: CLINIC }));
+        assert!(may(
+            &admin,
+            Action::ManageUsers {
+                organisation_id: SCHOOL
+            }
+        ));
+        assert!(!may(
+            &admin,
+            Action::ManageUsers {
+                organisation_id: CLINIC
+            }
+        ));
         assert!(!may(&admin, Action::AdministerPlatform));
     }
 
@@ -139,10 +152,35 @@ mod tests {
         for role in Role::ALL {
             let who = person(&[(SCHOOL, role)]);
             let expected_users = matches!(role, Role::PlatformAdmin | Role::OrganisationAdmin);
-            assert_eq!(may(&who, Action::ManageUsers { organisation_id: SCHOOL }), expected_users, "{role}");
-            let expected_audit = matches!(role, Role::PlatformAdmin | Role::OrganisationAdmin | Role::SafeguardingLead);
-            assert_eq!(may(&who, Action::ReadAudit { organisation_id: SCHOOL }), expected_audit, "{role}");
-            assert_eq!(may(&who, Action::AdministerPlatform), role == Role::PlatformAdmin, "{role}");
+            assert_eq!(
+                may(
+                    &who,
+                    Action::ManageUsers {
+                        organisation_id: SCHOOL
+                    }
+                ),
+                expected_users,
+                "{role}"
+            );
+            let expected_audit = matches!(
+                role,
+                Role::PlatformAdmin | Role::OrganisationAdmin | Role::SafeguardingLead
+            );
+            assert_eq!(
+                may(
+                    &who,
+                    Action::ReadAudit {
+                        organisation_id: SCHOOL
+                    }
+                ),
+                expected_audit,
+                "{role}"
+            );
+            assert_eq!(
+                may(&who, Action::AdministerPlatform),
+                role == Role::PlatformAdmin,
+                "{role}"
+            );
             assert!(may(&who, Action::ManageOwnAccount));
         }
     }

@@ -70,11 +70,17 @@ impl Role {
 
     pub fn description(self) -> &'static str {
         match self {
-            Self::PlatformAdmin => "Runs this instance: organisations and accounts. Cannot see families' records.",
-            Self::Coordinator => "The partnership's backbone team: partners, the directory and reports.",
+            Self::PlatformAdmin => {
+                "Runs this instance: organisations and accounts. Cannot see families' records."
+            }
+            Self::Coordinator => {
+                "The partnership's backbone team: partners, the directory and reports."
+            }
             Self::OrganisationAdmin => "Manages this organisation's accounts and services.",
             Self::Practitioner => "Makes and receives referrals for this organisation.",
-            Self::SafeguardingLead => "As a practitioner, plus oversight of this organisation's cases and who has looked at them.",
+            Self::SafeguardingLead => {
+                "As a practitioner, plus oversight of this organisation's cases and who has looked at them."
+            }
             Self::Volunteer => "Runs hub sessions.",
             Self::Analyst => "Sees statistics only, never anyone's record.",
             Self::Viewer => "Sees published reports only.",
@@ -119,7 +125,10 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(role.code().parse::<Role>(), Ok(role));
         }
-        let optional: Vec<_> = Role::ALL.into_iter().filter(|r| !r.needs_second_factor()).collect();
+        let optional: Vec<_> = Role::ALL
+            .into_iter()
+            .filter(|r| !r.needs_second_factor())
+            .collect();
         assert_eq!(optional, [Role::Analyst, Role::Viewer]);
     }
 }

@@ -49,7 +49,12 @@ pub fn code_at(secret: &[u8], unix_time: u64) -> Option<String> {
 /// Checks `code` at `unix_time`. Returns the time step it matched, which the
 /// caller stores: a code is accepted only for a step later than the last one
 /// used, so no code works twice.
-pub fn verify_code(secret: &[u8], code: &str, unix_time: i64, last_used_step: Option<i64>) -> Option<i64> {
+pub fn verify_code(
+    secret: &[u8],
+    code: &str,
+    unix_time: i64,
+    last_used_step: Option<i64>,
+) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) || unix_time < 0 {
         return None;
@@ -58,7 +63,12 @@ pub fn verify_code(secret: &[u8], code: &str, unix_time: i64, last_used_step: Op
     let current = unix_time / STEP_SECONDS as i64;
     (current - SKEW_STEPS..=current + SKEW_STEPS)
         .filter(|step| *step >= 0 && last_used_step.is_none_or(|last| *step > last))
-        .find(|step| constant_time_eq(totp.generate(*step as u64 * STEP_SECONDS).as_bytes(), code.as_bytes()))
+        .find(|step| {
+            constant_time_eq(
+                totp.generate(*step as u64 * STEP_SECONDS).as_bytes(),
+                code.as_bytes(),
+            )
+        })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -73,7 +83,10 @@ pub fn new_recovery_codes() -> Result<Vec<(String, String)>, NoRandomness> {
     for _ in 0..RECOVERY_CODE_COUNT {
         let mut bytes = [0u8; 10];
         getrandom::fill(&mut bytes).map_err(|_| NoRandomness)?;
-        let chars: String = bytes.iter().map(|b| alphabet[*b as usize % alphabet.len()] as char).collect();
+        let chars: String = bytes
+            .iter()
+            .map(|b| alphabet[*b as usize % alphabet.len()] as char)
+            .collect();
         let code = format!("{}-{}", &chars[..5], &chars[5..]);
         let hash = hash_secret(&normalise_recovery_code(&code));
         codes.push((code, hash));
@@ -120,7 +133,12 @@ mod tests {
         assert_eq!(codes.len(), RECOVERY_CODE_COUNT);
         let (code, hash) = &codes[0];
         assert_eq!(code.len(), 11);
-        assert_eq!(&hash_secret(&normalise_recovery_code(&code.to_uppercase().replace('-', " "))), hash);
+        assert_eq!(
+            &hash_secret(&normalise_recovery_code(
+                &code.to_uppercase().replace('-', " ")
+            )),
+            hash
+        );
         let unique: std::collections::HashSet<_> = codes.iter().map(|(c, _)| c).collect();
         assert_eq!(unique.len(), RECOVERY_CODE_COUNT);
     }
@@ -128,6 +146,14 @@ mod tests {
     #[test]
     fn the_otpauth_link_names_the_issuer_and_account() {
         let url = otpauth_url(&new_secret().unwrap(), "amina@school.example", "Convene").unwrap();
-        assert!(url.starts_with("otpauth://totp/Convene:amina%40school.example?secret="), "{url}");
+        assert!(
+            url.starts_with("otpauth://totp/Convene:amina%40school.example?secret="),
+            "{url}"
+        );
     }
+}
+
+/// Reads a secret written by [`secret_base32`].
+pub fn secret_from_base32(text: &str) -> Option<Vec<u8>> {
+    base32::decode(base32::Alphabet::Rfc4648 { padding: false }, text)
 }

@@ -20,8 +20,15 @@ impl Default for SessionPolicy {
 }
 
 impl SessionPolicy {
-    pub fn is_live(&self, created_at: DateTime<Utc>, last_seen_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        now - last_seen_at < self.idle && now - created_at < self.absolute && now >= created_at - Duration::minutes(5)
+    pub fn is_live(
+        &self,
+        created_at: DateTime<Utc>,
+        last_seen_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        now - last_seen_at < self.idle
+            && now - created_at < self.absolute
+            && now >= created_at - Duration::minutes(5)
     }
 }
 

@@ -51,12 +51,16 @@ impl ThrottleState {
 
     /// How long until the key may try again, if it is locked now.
     pub fn locked_for(&self, now: DateTime<Utc>) -> Option<Duration> {
-        self.locked_until.filter(|until| *until > now).map(|until| until - now)
+        self.locked_until
+            .filter(|until| *until > now)
+            .map(|until| until - now)
     }
 
     /// The state after one more failure at `now`.
     pub fn record_failure(self, rule: ThrottleRule, now: DateTime<Utc>) -> Self {
-        let mut next = if now - self.window_started_at >= rule.window || self.locked_for(now).is_none() && self.locked_until.is_some() {
+        let mut next = if now - self.window_started_at >= rule.window
+            || self.locked_for(now).is_none() && self.locked_until.is_some()
+        {
             Self::new(now)
         } else {
             self

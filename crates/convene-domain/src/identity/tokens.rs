@@ -78,7 +78,11 @@ impl Scope {
     }
 
     pub fn join(scopes: &[Scope]) -> String {
-        scopes.iter().map(|s| s.code()).collect::<Vec<_>>().join(",")
+        scopes
+            .iter()
+            .map(|s| s.code())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -119,7 +123,10 @@ mod tests {
 
     #[test]
     fn scope_lists_parse_and_refuse_unknowns() {
-        assert_eq!(Scope::parse_list("audit:read, admin").unwrap(), [Scope::AuditRead, Scope::Admin]);
+        assert_eq!(
+            Scope::parse_list("audit:read, admin").unwrap(),
+            [Scope::AuditRead, Scope::Admin]
+        );
         assert!(Scope::parse_list("everything").is_err());
         assert!(Scope::parse_list("").is_err());
     }

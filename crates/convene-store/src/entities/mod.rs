@@ -1,6 +1,14 @@
 //! SeaORM entities: one module per table, private to the store. The layers
 //! above see domain types, never these.
 
+pub mod api_token;
+pub mod audit_event;
 pub mod instance_fact;
+pub mod membership;
+pub mod one_time_link;
 pub mod organisation;
 pub mod place;
+pub mod recovery_code;
+pub mod session;
+pub mod throttle;
+pub mod user;

@@ -1,0 +1,6 @@
+//! Identity: accounts, memberships, sessions and credentials.
+
+pub mod accounts;
+pub mod credentials;
+pub mod sessions;
+pub mod throttles;
