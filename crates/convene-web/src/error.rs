@@ -15,6 +15,16 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     Invalid(ValidationErrors),
+    #[error("sign in required")]
+    Unauthorised,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("form expired")]
+    CsrfRejected,
+    #[error("too many attempts")]
+    TooManyAttempts { retry_after_seconds: i64 },
+    #[error("request body too large")]
+    PayloadTooLarge,
     #[error("the service is temporarily unavailable")]
     Unavailable,
     /// Something broke on our side; the detail is logged, never shown.
@@ -45,6 +55,34 @@ impl AppError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation_failed",
                 errors.to_string(),
+            ),
+            Self::Unauthorised => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorised",
+                "Sign in, or send a valid API token, to use this".to_string(),
+            ),
+            Self::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Your account is not allowed to do this. Ask your organisation's administrator if you need to".to_string(),
+            ),
+            Self::CsrfRejected => (
+                StatusCode::FORBIDDEN,
+                "csrf_rejected",
+                "This form has expired or did not come from this service. Go back, reload the page and try again".to_string(),
+            ),
+            Self::TooManyAttempts { retry_after_seconds } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!(
+                    "There have been too many attempts. Wait {} minutes and try again",
+                    (retry_after_seconds + 59) / 60
+                ),
+            ),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request is larger than this service accepts".to_string(),
             ),
             Self::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -89,6 +127,16 @@ impl IntoResponse for AppError {
         }
         let report = self.report();
         let mut response = report.status.into_response();
+        if let Self::TooManyAttempts {
+            retry_after_seconds,
+        } = &self
+            && let Ok(value) =
+                axum::http::HeaderValue::from_str(&retry_after_seconds.max(&1).to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
         response.extensions_mut().insert(report);
         response
     }

@@ -2,11 +2,18 @@
 //! the ORUK API (under `/oruk`). Handlers call domain rules and store
 //! functions; they never write SQL.
 
+mod api;
 mod assets;
+mod audit;
+mod client;
+mod csrf;
 pub mod error;
 mod errors;
+mod forms;
 mod health;
 mod home;
+mod identity;
+pub mod mail;
 mod page;
 mod security;
 mod state;
@@ -18,6 +25,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::AppError;
+pub use identity::links::{new_link_secret, store_link};
 pub use state::{AppState, WebSettings};
 
 /// Every route of the application, without the layers that wrap them.
@@ -25,19 +33,33 @@ pub use state::{AppState, WebSettings};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(home::routes())
+        .merge(identity::routes())
+        .merge(audit::routes())
+        .merge(api::routes())
         .merge(health::routes())
         .merge(assets::routes())
         .fallback(errors::not_found)
 }
 
 /// Wraps routes in the layers every response passes through, innermost
-/// first: panics become a generic 500, errors become HTML or JSON pages,
-/// security headers go on everything, and each request gets an id and a
-/// log span.
+/// first: panics become a generic 500; state-changing page requests must
+/// carry their CSRF token; the visitor is resolved from their session or API
+/// token, and their address from the connection (or a trusted proxy); bodies
+/// are limited; errors become HTML or JSON pages; security headers go on
+/// everything; and each request gets an id and a log span.
 pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     routes
         .layer(CatchPanicLayer::custom(errors::panic_response))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            identity::visitor::resolve_visitor,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            client::client_address,
+        ))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -1,8 +1,12 @@
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use convene_domain::clock::SharedClock;
+use convene_domain::identity::sessions::SessionPolicy;
 use convene_store::Store;
 use url::Url;
+
+use crate::mail::Mailer;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -10,18 +14,27 @@ pub struct AppState {
     pub store: Store,
     pub clock: SharedClock,
     pub settings: Arc<WebSettings>,
+    pub mailer: Arc<dyn Mailer>,
 }
 
 /// The parts of the configuration the web layer needs.
 #[derive(Debug, Clone)]
 pub struct WebSettings {
-    /// Where people reach this instance; decides HSTS and cookie security.
+    /// Where people reach this instance; decides HSTS, cookie security and
+    /// the links in emails.
     pub base_url: Url,
-    /// Shown in page titles and on the home page until the database names
-    /// the instance itself.
+    /// Shown in page titles and on the home page.
     pub instance_name: String,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` is believed. Any other peer's header
+    /// is ignored, so nobody can choose the address their failures count
+    /// against.
+    pub trusted_proxies: Vec<IpAddr>,
+    pub session_policy: SessionPolicy,
+    /// Set only by `convene demo` on a demo database: the second-factor page
+    /// shows the current code, clearly labelled, so testers need no app.
+    pub demo_mode: bool,
 }
 
 impl WebSettings {
@@ -30,10 +43,21 @@ impl WebSettings {
             base_url,
             instance_name: "Convene".to_string(),
             max_body_bytes: 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            session_policy: SessionPolicy::default(),
+            demo_mode: false,
         }
     }
 
     pub fn is_https(&self) -> bool {
         self.base_url.scheme() == "https"
+    }
+
+    /// An absolute link to `path` on this instance.
+    pub fn link(&self, path: &str) -> String {
+        self.base_url
+            .join(path)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| path.to_string())
     }
 }

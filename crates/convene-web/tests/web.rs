@@ -1,60 +1,32 @@
 //! In-process tests of the web shell: pages, errors and headers, on a fresh
 //! SQLite database (the store tests cover both backends).
 
-use std::sync::Arc;
+mod common;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
-use chrono::{TimeZone, Utc};
-use convene_domain::clock::ManualClock;
+use common::TestApp;
 use convene_domain::ids::new_id;
 use convene_domain::organisations::{OrganisationDetails, OrganisationKind};
 use convene_store::organisations;
-use convene_store::testing::TestDatabase;
-use convene_web::{AppState, WebSettings};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 async fn panicking_handler() -> &'static str {
     panic!("secret internals")
 }
 
-struct TestApp {
-    router: Router,
-    state: AppState,
-    _db: TestDatabase,
-}
-
 async fn test_app(base_url: &str) -> TestApp {
-    let db = TestDatabase::sqlite();
-    let store = db.store().await;
-    let state = AppState {
-        store,
-        clock: Arc::new(ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
-        )),
-        settings: Arc::new(WebSettings::new(base_url.parse().unwrap())),
-    };
     // A route that panics, to prove panics become a generic page.
     let routes = convene_web::routes().route("/test-panic", get(panicking_handler));
-    TestApp {
-        router: convene_web::with_layers(routes, state.clone()),
-        state,
-        _db: db,
-    }
+    TestApp::with_routes(base_url, routes).await
 }
 
 async fn send(
     app: &TestApp,
     request: Request<Body>,
 ) -> (StatusCode, axum::http::HeaderMap, String) {
-    let response = app.router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, headers, String::from_utf8(body.to_vec()).unwrap())
+    let reply = app.send(request).await;
+    (reply.status, reply.headers, reply.body)
 }
 
 async fn get_page(app: &TestApp, path: &str) -> (StatusCode, axum::http::HeaderMap, String) {
@@ -64,7 +36,7 @@ async fn get_page(app: &TestApp, path: &str) -> (StatusCode, axum::http::HeaderM
 #[tokio::test]
 async fn home_page_says_what_this_is_and_lists_the_partnership() {
     let app = test_app("http://127.0.0.1:8080").await;
-    let now = app.state.clock.now();
+    let now = app.now();
     let details = OrganisationDetails {
         name: "Eastfield Community Hub".into(),
         kind: OrganisationKind::Hub,
@@ -192,8 +164,8 @@ async fn a_panic_becomes_a_generic_500_page_without_internals() {
 #[tokio::test]
 async fn a_wrong_method_is_a_clear_405() {
     let app = test_app("http://127.0.0.1:8080").await;
-    let (status, _, body) =
-        send(&app, Request::post("/healthz").body(Body::empty()).unwrap()).await;
+    // Signing out changes state, so it is POST only.
+    let (status, _, body) = get_page(&app, "/sign-out").await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert!(body.contains("This page cannot do that"));
 }

@@ -38,6 +38,63 @@ pub enum Command {
     Check,
     /// Write a consistent copy of a live SQLite database to a new file.
     Backup(BackupArgs),
+    /// Create API tokens for machine clients.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Work with the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Invite someone to an organisation and print their invitation link
+    /// (how the first platform administrator gets in).
+    Invite(InviteArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for a user and print it once.
+    Create(TokenCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// The email address of the account the token acts for.
+    #[arg(long, value_name = "EMAIL")]
+    pub user: String,
+    /// Comma-separated scopes: account, admin, audit:read.
+    #[arg(long, value_name = "SCOPES")]
+    pub scopes: String,
+    /// Days until the token expires (1 to 366).
+    #[arg(long, value_name = "N", default_value_t = 90)]
+    pub expires_days: u32,
+    /// A name that says what the token is for.
+    #[arg(long, value_name = "NAME", default_value = "API token")]
+    pub name: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every event's hash chain; name the first broken event.
+    Verify,
+}
+
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    #[arg(long, value_name = "EMAIL")]
+    pub email: String,
+    /// Their full name.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// The organisation's name or id.
+    #[arg(long, value_name = "ORGANISATION")]
+    pub organisation: String,
+    /// Create the organisation with this kind if it does not exist
+    /// (school, trust, nhs_trust, council_service, voluntary_organisation, hub, other).
+    #[arg(long, value_name = "KIND")]
+    pub create_organisation: Option<String>,
+    /// platform_admin, coordinator, organisation_admin, practitioner,
+    /// safeguarding_lead, volunteer, analyst or viewer.
+    #[arg(long, value_name = "ROLE")]
+    pub role: String,
 }
 
 #[derive(Debug, Args)]

@@ -29,6 +29,9 @@ pub const KEYS: &[&str] = &[
     "base_url",
     "instance_name",
     "max_body_bytes",
+    "trusted_proxies",
+    "session_idle_minutes",
+    "session_absolute_hours",
     "shutdown_grace_seconds",
     "log_level",
     "log_format",
@@ -63,6 +66,13 @@ pub struct Config {
     /// Shown until the database names the instance itself.
     pub instance_name: String,
     pub max_body_bytes: usize,
+    /// Comma-separated addresses of reverse proxies whose X-Forwarded-For
+    /// is believed; empty means the connection's own address is used.
+    pub trusted_proxies: String,
+    /// A session unused this long ends.
+    pub session_idle_minutes: u32,
+    /// No session lives longer than this.
+    pub session_absolute_hours: u32,
     /// How long `serve` waits for requests and jobs in flight on shutdown.
     pub shutdown_grace_seconds: u64,
     /// A tracing filter such as `info` or `convene=debug,info`.
@@ -80,6 +90,9 @@ impl Default for Config {
             base_url: None,
             instance_name: "Convene".to_string(),
             max_body_bytes: 1024 * 1024,
+            trusted_proxies: String::new(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
             shutdown_grace_seconds: 30,
             log_level: "info".to_string(),
             log_format: LogFormat::Text,
@@ -143,10 +156,39 @@ impl Config {
         if self.database_max_connections == 0 {
             bail!("invalid configuration: database_max_connections: must be at least 1");
         }
+        self.trusted_proxy_addresses()?;
+        if !(1..=24 * 60).contains(&self.session_idle_minutes) {
+            bail!("invalid configuration: session_idle_minutes: must be between 1 and 1440");
+        }
+        if !(1..=72).contains(&self.session_absolute_hours) {
+            bail!("invalid configuration: session_absolute_hours: must be between 1 and 72");
+        }
         if self.max_body_bytes < 1024 {
             bail!("invalid configuration: max_body_bytes: must be at least 1024");
         }
         Ok(())
+    }
+
+    pub fn trusted_proxy_addresses(&self) -> anyhow::Result<Vec<std::net::IpAddr>> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                part.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "invalid configuration: trusted_proxies: {part:?} is not an IP address"
+                    )
+                })
+            })
+            .collect()
+    }
+
+    pub fn session_policy(&self) -> convene_domain::identity::sessions::SessionPolicy {
+        convene_domain::identity::sessions::SessionPolicy {
+            idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
+            absolute: chrono::Duration::hours(i64::from(self.session_absolute_hours)),
+        }
     }
 
     /// Where people reach this instance.

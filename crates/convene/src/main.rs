@@ -2,6 +2,7 @@
 // A command-line tool talks to its operator on stdout.
 #![allow(clippy::print_stdout)]
 
+mod accounts;
 mod check;
 mod cli;
 mod config;
@@ -13,11 +14,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
+use convene_store::audit::{self, Verification};
 use convene_store::{Store, backup, redact_url};
 use secrecy::ExposeSecret;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{AuditCommand, Cli, Command, TokenCommand};
 use crate::config::{Config, LogFormat};
 
 fn main() -> ExitCode {
@@ -62,6 +64,31 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => check::run(&config).await,
+        Command::Token(TokenCommand::Create(args)) => {
+            let store = connect_current(&config).await?;
+            accounts::create_token(&store, &args)
+                .await
+                .map(|()| ExitCode::SUCCESS)
+        }
+        Command::Invite(args) => {
+            let store = connect_current(&config).await?;
+            accounts::invite(&store, &config, &args)
+                .await
+                .map(|()| ExitCode::SUCCESS)
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let store = connect(&config).await?;
+            match audit::verify(store.conn()).await? {
+                Verification::Intact { events } => {
+                    println!("The audit trail is intact: {events} events, every hash matches.");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Verification::Broken(broken) => {
+                    eprintln!("error: the audit trail is broken at {broken}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         Command::Backup(args) => {
             let store = connect(&config).await?;
             backup::copy_to(&store, &args.to).await?;
@@ -70,6 +97,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Connects and refuses to go on if migrations are pending, so commands
+/// that write never write to an out-of-date schema.
+async fn connect_current(config: &Config) -> anyhow::Result<Store> {
+    let store = connect(config).await?;
+    let pending = store.pending_migrations().await?;
+    if !pending.is_empty() {
+        anyhow::bail!("the database needs migrating first: run `convene migrate`");
+    }
+    Ok(store)
 }
 
 /// Connects to the configured database (without migrating).

@@ -8,6 +8,7 @@ use anyhow::Context;
 use convene_domain::clock::{SharedClock, SystemClock};
 use convene_jobs::Worker;
 use convene_store::{Store, instance};
+use convene_web::mail::ConsoleMailer;
 use convene_web::{AppState, WebSettings};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -19,7 +20,7 @@ use crate::connect;
 pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
     let store = connect(config).await?;
     store.migrate().await.context("apply migrations")?;
-    serve(config, args, store, |_| {}).await
+    serve(config, args, store, false, |_| {}).await
 }
 
 /// Serves `store` until a shutdown signal. `announce` is called with the
@@ -28,16 +29,21 @@ pub async fn serve(
     config: &Config,
     args: &ServeArgs,
     store: Store,
+    demo_mode: bool,
     announce: impl FnOnce(&url::Url),
 ) -> anyhow::Result<()> {
     let bind = args.bind.unwrap_or(config.bind);
     let listener = TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
-    let local = listener
+    let address = listener
         .local_addr()
         .context("read the listening address")?;
-    let base_url = config.effective_base_url(local);
+    let base_url = config.effective_base_url(address);
+    let local = matches!(
+        base_url.host_str(),
+        Some("localhost" | "127.0.0.1" | "[::1]")
+    );
     let clock: SharedClock = Arc::new(SystemClock);
 
     let mut settings = WebSettings::new(base_url.clone());
@@ -46,15 +52,22 @@ pub async fn serve(
         .await?
         .unwrap_or_else(|| config.instance_name.clone());
     settings.max_body_bytes = config.max_body_bytes;
+    settings.trusted_proxies = config.trusted_proxy_addresses()?;
+    settings.session_policy = config.session_policy();
+    settings.demo_mode = demo_mode;
+    if !settings.is_https() && !local {
+        tracing::warn!(%base_url, "base_url is plain http on a public address: cookies cannot be marked Secure; put Convene behind https");
+    }
     let state = AppState {
         store: store.clone(),
         clock: clock.clone(),
         settings: Arc::new(settings),
+        mailer: Arc::new(ConsoleMailer),
     };
     let worker = (!args.no_worker).then(|| Worker::new(store.clone(), clock).spawn());
 
-    tracing::info!(address = %local, backend = %store.backend(), worker = worker.is_some(), "serving");
-    println!("Convene is listening on http://{local}/");
+    tracing::info!(%address, backend = %store.backend(), worker = worker.is_some(), "serving");
+    println!("Convene is listening on http://{address}/");
     announce(&base_url);
 
     let (stop, stopping) = watch::channel(false);

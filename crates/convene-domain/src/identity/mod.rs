@@ -10,6 +10,6 @@ pub mod throttle;
 pub mod tokens;
 
 pub use accounts::{Account, SessionStage};
-pub use policy::{Action, Membership, Principal, may};
+pub use policy::{Action, Membership, Principal, audit_scope, may};
 pub use roles::Role;
 pub use tokens::Scope;

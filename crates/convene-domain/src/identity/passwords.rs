@@ -44,15 +44,26 @@ pub fn check_new_password(password: &str, personal: &[&str]) -> Result<(), Passw
     Ok(())
 }
 
-/// The PHC string to store for `password`.
+/// The PHC string to store for `password`, with a fresh random salt.
 pub fn hash_password(password: &str) -> Result<String, super::tokens::NoRandomness> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|_| super::tokens::NoRandomness)?;
-    let salt = SaltString::encode_b64(&salt).map_err(|_| super::tokens::NoRandomness)?;
-    Ok(hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .unwrap_or_default())
+    Ok(hash_password_with_salt(password, &salt))
+}
+
+/// The PHC string for `password` with a given salt. Only the demo uses a
+/// chosen salt (so its data is the same every time); everything else calls
+/// [`hash_password`].
+pub fn hash_password_with_salt(password: &str, salt: &[u8; 16]) -> String {
+    SaltString::encode_b64(salt)
+        .ok()
+        .and_then(|salt| {
+            hasher()
+                .hash_password(password.as_bytes(), &salt)
+                .ok()
+                .map(|h| h.to_string())
+        })
+        .unwrap_or_default()
 }
 
 /// Whether `password` matches the stored PHC string. A malformed stored

@@ -40,6 +40,9 @@ pub enum Action {
     ReadAudit { organisation_id: Uuid },
     /// Search and export the audit trail of the whole instance.
     ReadAllAudit,
+    /// Open the audit search at all (what it shows is narrowed by
+    /// [`audit_scope`]).
+    SearchAudit,
 }
 
 impl Action {
@@ -48,7 +51,7 @@ impl Action {
         match self {
             Self::ManageOwnAccount => Scope::Account,
             Self::AdministerPlatform | Self::ManageUsers { .. } => Scope::Admin,
-            Self::ReadAudit { .. } | Self::ReadAllAudit => Scope::AuditRead,
+            Self::ReadAudit { .. } | Self::ReadAllAudit | Self::SearchAudit => Scope::AuditRead,
         }
     }
 }
@@ -105,7 +108,25 @@ pub fn may(who: &Principal, action: Action) -> bool {
                     .roles_in(organisation_id)
                     .any(|r| matches!(r, Role::OrganisationAdmin | Role::SafeguardingLead))
         }
+        Action::SearchAudit => {
+            audit_scope(who).is_some_and(|scope| scope.is_none_or(|orgs| !orgs.is_empty()))
+        }
     }
+}
+
+/// Which part of the audit trail `who` may search: `Some(None)` for all of
+/// it (platform admins), `Some(Some(orgs))` for the events of people acting
+/// for those organisations (their safeguarding leads and administrators),
+/// `None` for nothing.
+pub fn audit_scope(who: &Principal) -> Option<Option<Vec<Uuid>>> {
+    if who.is_platform_admin() {
+        return Some(None);
+    }
+    let mut organisations = who.organisations_with(Role::SafeguardingLead);
+    organisations.extend(who.organisations_with(Role::OrganisationAdmin));
+    organisations.sort();
+    organisations.dedup();
+    (!organisations.is_empty()).then_some(Some(organisations))
 }
 
 #[cfg(test)]

@@ -36,6 +36,11 @@ pub fn secret_base32(secret: &[u8]) -> String {
     base32::encode(base32::Alphabet::Rfc4648 { padding: false }, secret)
 }
 
+/// Reads a secret written by [`secret_base32`].
+pub fn secret_from_base32(text: &str) -> Option<Vec<u8>> {
+    base32::decode(base32::Alphabet::Rfc4648 { padding: false }, text)
+}
+
 /// The `otpauth://` link an authenticator app reads (usually from a QR code).
 pub fn otpauth_url(secret: &[u8], account: &str, issuer: &str) -> Option<String> {
     totp(secret, account, issuer).map(|t| t.get_url())
@@ -151,9 +156,4 @@ mod tests {
             "{url}"
         );
     }
-}
-
-/// Reads a secret written by [`secret_base32`].
-pub fn secret_from_base32(text: &str) -> Option<Vec<u8>> {
-    base32::decode(base32::Alphabet::Rfc4648 { padding: false }, text)
 }

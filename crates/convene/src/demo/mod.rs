@@ -8,6 +8,9 @@
 mod town;
 
 use anyhow::{Context, bail};
+use convene_domain::identity::passwords::hash_password_with_salt;
+use convene_domain::ids::stable_id;
+use convene_store::identity::accounts;
 use convene_store::{Store, StoreError, instance, organisations, places};
 
 use crate::cli::DemoArgs;
@@ -47,20 +50,28 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
     } else {
         let summary = seed(&store).await.context("seed the demo data")?;
         println!(
-            "Seeded the demo town of Brackenbury at {}: {} organisations, {} places.",
+            "Seeded the demo town of Brackenbury at {}: {} organisations, {} places, {} accounts.",
             shown_url(config),
             summary.organisations,
-            summary.places
+            summary.places,
+            summary.accounts
         );
     }
     if args.no_serve {
         store.close().await?;
         return Ok(());
     }
-    serve::serve(config, &args.serve, store, |url| {
+    serve::serve(config, &args.serve, store, true, |url| {
         println!();
         println!("Open {url} in your browser.");
-        println!("Demo sign-in: none is needed yet; every page in this version is public.");
+        println!(
+            "Demo sign-in (every account's password is \"{}\"):",
+            town::DEMO_PASSWORD
+        );
+        for (email, _, organisation, role) in town::ACCOUNTS {
+            println!("  {email:<44} {} at {organisation}", role.label());
+        }
+        println!("Second-factor codes are shown on the sign-in page: demo only.");
         println!("Press Ctrl-C to stop.");
     })
     .await
@@ -71,6 +82,7 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
 pub struct SeedSummary {
     pub organisations: usize,
     pub places: usize,
+    pub accounts: usize,
 }
 
 /// Writes the demo town in one transaction: all of it or none of it.
@@ -87,12 +99,29 @@ pub async fn seed(store: &Store) -> Result<SeedSummary, StoreError> {
                 for (id, details) in &town_places {
                     places::insert(txn, *id, details, at).await?;
                 }
+                for (email, name, organisation, role) in town::ACCOUNTS {
+                    let user_id = stable_id("account", email);
+                    let hash =
+                        hash_password_with_salt(town::DEMO_PASSWORD, &town::password_salt(email));
+                    accounts::create(txn, user_id, email, name, Some(&hash), at).await?;
+                    accounts::enable_second_factor(txn, user_id, &town::totp_secret(email), 0, at)
+                        .await?;
+                    accounts::set_role(
+                        txn,
+                        user_id,
+                        stable_id("organisation", organisation),
+                        *role,
+                        at,
+                    )
+                    .await?;
+                }
                 instance::set_fact(txn, instance::NAME_FACT, town::NAME).await?;
                 instance::set_fact(txn, instance::SUMMARY_FACT, town::SUMMARY).await?;
                 instance::set_fact(txn, instance::DEMO_FACT, DEMO_VERSION).await?;
                 Ok(SeedSummary {
                     organisations: orgs.len(),
                     places: town_places.len(),
+                    accounts: town::ACCOUNTS.len(),
                 })
             })
         })

@@ -4,9 +4,11 @@
 //! reaches a real person.
 
 use chrono::{DateTime, TimeZone, Utc};
+use convene_domain::identity::Role;
 use convene_domain::ids::stable_id;
 use convene_domain::organisations::{OrganisationDetails, OrganisationInput};
 use convene_domain::places::{PlaceDetails, PlaceInput};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub const NAME: &str = "Brackenbury Partnership";
@@ -231,6 +233,88 @@ pub fn places() -> Vec<(Uuid, PlaceDetails)> {
                 .map(|details| (stable_id("place", name), details))
         })
         .collect()
+}
+
+/// The one password of every demo account.
+pub const DEMO_PASSWORD: &str = "brackenbury demo kettle orbit";
+
+/// (email, name, organisation, role): one account per role, plus a receiving
+/// practitioner and safeguarding lead at the NHS trust for referrals.
+pub const ACCOUNTS: &[(&str, &str, &str, Role)] = &[
+    (
+        "admin@brackenbury.example",
+        "Priya Shah",
+        "Brackenbury Learning Trust",
+        Role::PlatformAdmin,
+    ),
+    (
+        "coordinator@brackenbury.example",
+        "Tom Okafor",
+        "Brackenbury Learning Trust",
+        Role::Coordinator,
+    ),
+    (
+        "office@northgate-primary.example",
+        "Helen Price",
+        "Northgate Primary School",
+        Role::OrganisationAdmin,
+    ),
+    (
+        "family.support@northgate-primary.example",
+        "Amina Khan",
+        "Northgate Primary School",
+        Role::Practitioner,
+    ),
+    (
+        "dsl@northgate-primary.example",
+        "Gareth Lewis",
+        "Northgate Primary School",
+        Role::SafeguardingLead,
+    ),
+    (
+        "camhs@bch-nhs.example",
+        "Dr Ruth Adeyemi",
+        "Brackenbury Community Health NHS Trust",
+        Role::Practitioner,
+    ),
+    (
+        "safeguarding@bch-nhs.example",
+        "Sam Whitfield",
+        "Brackenbury Community Health NHS Trust",
+        Role::SafeguardingLead,
+    ),
+    (
+        "volunteer@millbrook-pantry.example",
+        "Joan Barker",
+        "Millbrook Food Pantry",
+        Role::Volunteer,
+    ),
+    (
+        "analyst@brackenbury-university.example",
+        "Dr Wei Chen",
+        "University of Brackenbury Civic Partnership",
+        Role::Analyst,
+    ),
+    (
+        "board@brackenbury-trust.example",
+        "Margaret Doyle",
+        "Brackenbury Learning Trust",
+        Role::Viewer,
+    ),
+];
+
+/// A demo account's second-factor secret, derived from its email so the
+/// demo is the same every time (and useless anywhere else).
+pub fn totp_secret(email: &str) -> Vec<u8> {
+    Sha256::digest(format!("convene-demo-totp:{email}").as_bytes())[..20].to_vec()
+}
+
+/// A demo account's password salt, derived the same way.
+pub fn password_salt(email: &str) -> [u8; 16] {
+    let digest = Sha256::digest(format!("convene-demo-salt:{email}").as_bytes());
+    let mut salt = [0u8; 16];
+    salt.copy_from_slice(&digest[..16]);
+    salt
 }
 
 #[cfg(test)]

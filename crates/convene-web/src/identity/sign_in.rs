@@ -1,0 +1,335 @@
+//! Signing in (password, then second factor) and signing out.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use convene_domain::audit::{AuditAction, AuditEntry};
+use convene_domain::identity::accounts::normalise_email;
+use convene_domain::identity::passwords::{dummy_hash, verify_password};
+use convene_domain::identity::second_factor::{code_at, normalise_recovery_code, verify_code};
+use convene_domain::identity::throttle::ThrottleRule;
+use convene_domain::identity::tokens::hash_secret;
+use convene_domain::identity::{Account, SessionStage};
+use convene_store::audit;
+use convene_store::identity::{accounts, credentials, sessions, throttles};
+use serde::Deserialize;
+
+use super::extract::{MaybeVisitor, SigningIn};
+use super::signing::{clear_session_cookie, stage_after_password, start_session};
+use crate::client::ClientAddress;
+use crate::error::AppError;
+use crate::forms::FormErrors;
+use crate::page::Page;
+use crate::state::AppState;
+
+/// The one message for every failed sign-in, so nobody can learn whether an
+/// account exists.
+const WRONG: &str = "Enter a correct email address and password";
+
+#[derive(Template)]
+#[template(path = "identity/sign-in.html")]
+struct SignInPage {
+    page: Page,
+    errors: FormErrors,
+    email: String,
+    notice: Option<&'static str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Notice {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+fn notice_text(done: Option<&str>) -> Option<&'static str> {
+    match done {
+        Some("signed-out") => Some("You have signed out."),
+        Some("password-reset") => {
+            Some("Your password has been changed. Sign in with your new password.")
+        }
+        Some("expired") => {
+            Some("You were signed out because you had not done anything for a while.")
+        }
+        _ => None,
+    }
+}
+
+pub async fn show(
+    page: Page,
+    MaybeVisitor(visitor): MaybeVisitor,
+    Query(notice): Query<Notice>,
+) -> Result<Response, AppError> {
+    if visitor.is_some_and(|v| v.stage() == SessionStage::Complete) {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    let template = SignInPage {
+        page,
+        errors: FormErrors::default(),
+        email: String::new(),
+        notice: notice_text(notice.done.as_deref()),
+    };
+    Ok(Html(template.render()?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    page: Page,
+    address: ClientAddress,
+    MaybeVisitor(visitor): MaybeVisitor,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, AppError> {
+    let conn = state.store.conn();
+    let now = state.clock.now();
+    let email = normalise_email(&form.email);
+    let address_key = format!(
+        "address:{}",
+        address.text().unwrap_or_else(|| "unknown".into())
+    );
+
+    if let Some(wait) = throttles::get(conn, &address_key, now)
+        .await?
+        .locked_for(now)
+    {
+        let entry = AuditEntry::new(AuditAction::SignInThrottled, now)
+            .from_address(address.text())
+            .on("client", &address_key);
+        audit::record(&state.store, entry).await?;
+        return Err(AppError::TooManyAttempts {
+            retry_after_seconds: wait.num_seconds(),
+        });
+    }
+    let account = accounts::find_by_email(conn, &email).await?;
+    // Always pay for one password check, so timing does not tell whether
+    // the account exists.
+    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+    let password_ok = verify_password(&form.password, stored.as_deref().unwrap_or(dummy_hash()));
+
+    if let Some(account) = &account {
+        let key = account_key(account);
+        if let Some(wait) = throttles::get(conn, &key, now).await?.locked_for(now) {
+            let entry = AuditEntry::new(AuditAction::SignInThrottled, now)
+                .by_user(Some(account.id))
+                .from_address(address.text());
+            audit::record(&state.store, entry).await?;
+            return Err(AppError::TooManyAttempts {
+                retry_after_seconds: wait.num_seconds(),
+            });
+        }
+    }
+
+    let user_id = account.as_ref().map(|a| a.id);
+    let Some(account) = account.filter(|a| password_ok && a.is_active()) else {
+        throttles::record_failure(conn, &address_key, ThrottleRule::per_address(), now).await?;
+        if let Some(user_id) = user_id {
+            throttles::record_failure(
+                conn,
+                &format!("account:{user_id}"),
+                ThrottleRule::per_account(),
+                now,
+            )
+            .await?;
+        }
+        let entry = AuditEntry::new(AuditAction::SignInFailed, now)
+            .by_user(user_id)
+            .from_address(address.text());
+        audit::record(&state.store, entry).await?;
+        let template = SignInPage {
+            page,
+            errors: FormErrors::one("email", WRONG),
+            email,
+            notice: None,
+        };
+        return Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Html(template.render()?),
+        )
+            .into_response());
+    };
+
+    let stage = stage_after_password(&state, &account).await?;
+    let previous = visitor.and_then(|v| v.session().map(|s| s.id));
+    let cookie = start_session(&state, &account, stage, previous, &address, &headers).await?;
+    let next = match stage {
+        SessionStage::AwaitingSecondFactor => "/sign-in/second-factor",
+        SessionStage::MustEnrolSecondFactor => "/account/second-factor",
+        SessionStage::Complete => {
+            signed_in(&state, &account, &address).await?;
+            "/account"
+        }
+    };
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(next)).into_response())
+}
+
+fn account_key(account: &Account) -> String {
+    format!("account:{}", account.id)
+}
+
+/// Records a completed sign-in and forgets the account's failures.
+pub async fn signed_in(
+    state: &AppState,
+    account: &Account,
+    address: &ClientAddress,
+) -> Result<(), AppError> {
+    throttles::clear(state.store.conn(), &account_key(account)).await?;
+    let entry = AuditEntry::new(AuditAction::SignInSucceeded, state.clock.now())
+        .by_user(Some(account.id))
+        .from_address(address.text());
+    audit::record(&state.store, entry).await?;
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "identity/second-factor.html")]
+struct SecondFactorPage {
+    page: Page,
+    errors: FormErrors,
+    demo_code: Option<String>,
+}
+
+pub async fn show_second_factor(
+    State(state): State<AppState>,
+    page: Page,
+    SigningIn(visitor): SigningIn,
+) -> Result<Response, AppError> {
+    if visitor.stage() != SessionStage::AwaitingSecondFactor {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    let demo_code = demo_code(&state, &visitor.account);
+    Ok(Html(
+        SecondFactorPage {
+            page,
+            errors: FormErrors::default(),
+            demo_code,
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
+/// On a demo instance only, the code the person would read from their app.
+fn demo_code(state: &AppState, account: &Account) -> Option<String> {
+    if !state.settings.demo_mode {
+        return None;
+    }
+    let secret = account.totp_secret.as_ref()?;
+    let now = u64::try_from(state.clock.now().timestamp()).ok()?;
+    code_at(secret, now)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SecondFactorForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    recovery_code: String,
+}
+
+pub async fn submit_second_factor(
+    State(state): State<AppState>,
+    page: Page,
+    address: ClientAddress,
+    headers: HeaderMap,
+    SigningIn(visitor): SigningIn,
+    Form(form): Form<SecondFactorForm>,
+) -> Result<Response, AppError> {
+    if visitor.stage() != SessionStage::AwaitingSecondFactor {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    let conn = state.store.conn();
+    let now = state.clock.now();
+    let account = &visitor.account;
+    let key = account_key(account);
+    if let Some(wait) = throttles::get(conn, &key, now).await?.locked_for(now) {
+        return Err(AppError::TooManyAttempts {
+            retry_after_seconds: wait.num_seconds(),
+        });
+    }
+    let accepted = if !form.recovery_code.trim().is_empty() {
+        let hash = hash_secret(&normalise_recovery_code(&form.recovery_code));
+        let used = credentials::use_recovery_code(conn, account.id, &hash, now).await?;
+        if used {
+            let entry = visitor.audit(AuditAction::RecoveryCodeUsed, &state, &address);
+            audit::record(&state.store, entry).await?;
+        }
+        used
+    } else {
+        match (
+            &account.totp_secret,
+            verify_code_for(account, &form.code, now.timestamp()),
+        ) {
+            (Some(_), Some(step)) => accounts::use_totp_step(conn, account.id, step).await?,
+            _ => false,
+        }
+    };
+    if !accepted {
+        throttles::record_failure(conn, &key, ThrottleRule::per_account(), now).await?;
+        let entry = visitor.audit(AuditAction::SecondFactorFailed, &state, &address);
+        audit::record(&state.store, entry).await?;
+        let demo_code = demo_code(&state, account);
+        let errors = FormErrors::one(
+            "code",
+            "Enter the 6-digit code from your authenticator app, or a recovery code you have not used",
+        );
+        let template = SecondFactorPage {
+            page,
+            errors,
+            demo_code,
+        };
+        return Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Html(template.render()?),
+        )
+            .into_response());
+    }
+    let previous = visitor.session().map(|s| s.id);
+    let cookie = start_session(
+        &state,
+        account,
+        SessionStage::Complete,
+        previous,
+        &address,
+        &headers,
+    )
+    .await?;
+    signed_in(&state, account, &address).await?;
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/account")).into_response())
+}
+
+fn verify_code_for(account: &Account, code: &str, now: i64) -> Option<i64> {
+    verify_code(
+        account.totp_secret.as_deref()?,
+        code,
+        now,
+        account.totp_last_step,
+    )
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    address: ClientAddress,
+    MaybeVisitor(visitor): MaybeVisitor,
+) -> Result<Response, AppError> {
+    if let Some(visitor) = visitor {
+        if let Some(session) = visitor.session() {
+            sessions::delete(state.store.conn(), session.id).await?;
+        }
+        let entry = visitor.audit(AuditAction::SignedOut, &state, &address);
+        audit::record(&state.store, entry).await?;
+    }
+    Ok((
+        [(header::SET_COOKIE, clear_session_cookie(&state))],
+        Redirect::to("/sign-in?done=signed-out"),
+    )
+        .into_response())
+}

@@ -1,0 +1,73 @@
+//! Starting and ending sessions.
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use convene_domain::identity::tokens::{hash_secret, random_secret};
+use convene_domain::identity::{Account, SessionStage};
+use convene_domain::ids::new_id;
+use convene_store::identity::accounts;
+use convene_store::identity::sessions::{self, NewSession};
+
+use super::cookies;
+use crate::client::ClientAddress;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Where a person stands after proving their password: straight in, or on
+/// to their second factor (or to setting one up, if their roles need it).
+pub async fn stage_after_password(
+    state: &AppState,
+    account: &Account,
+) -> Result<SessionStage, AppError> {
+    if account.has_second_factor() {
+        return Ok(SessionStage::AwaitingSecondFactor);
+    }
+    let memberships = accounts::memberships(state.store.conn(), account.id).await?;
+    let needs = memberships.iter().any(|m| m.role.needs_second_factor());
+    Ok(if needs {
+        SessionStage::MustEnrolSecondFactor
+    } else {
+        SessionStage::Complete
+    })
+}
+
+/// Starts a new session (a new random id every time: sessions rotate at each
+/// step of signing in) and returns the cookie that carries it. Any session
+/// the browser held before is ended.
+pub async fn start_session(
+    state: &AppState,
+    account: &Account,
+    stage: SessionStage,
+    previous: Option<uuid::Uuid>,
+    address: &ClientAddress,
+    request_headers: &HeaderMap,
+) -> Result<HeaderValue, AppError> {
+    let conn = state.store.conn();
+    if let Some(previous) = previous {
+        sessions::delete(conn, previous).await?;
+    }
+    let token = random_secret(32).map_err(|e| AppError::Internal(e.to_string()))?;
+    let csrf = random_secret(32).map_err(|e| AppError::Internal(e.to_string()))?;
+    let address_text = address.text();
+    let user_agent = request_headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let new = NewSession {
+        token_hash: &hash_secret(&token),
+        user_id: account.id,
+        stage,
+        csrf_token: &csrf,
+        client_address: address_text.as_deref(),
+        user_agent,
+    };
+    sessions::create(conn, new_id(), new, state.clock.now()).await?;
+    Ok(cookies::set(
+        &state.settings,
+        cookies::SESSION,
+        Some(&token),
+    ))
+}
+
+/// A `Set-Cookie` header that removes the session cookie.
+pub fn clear_session_cookie(state: &AppState) -> HeaderValue {
+    cookies::set(&state.settings, cookies::SESSION, None)
+}

@@ -1,0 +1,206 @@
+//! Who is making this request: resolved once per request from the session
+//! cookie (pages) or a bearer token (`/api`), then read by the extractors.
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use convene_domain::audit::{AuditAction, AuditEntry};
+use convene_domain::identity::tokens::hash_secret;
+use convene_domain::identity::{Account, Principal, SessionStage};
+use convene_store::audit;
+use convene_store::identity::sessions::SessionRecord;
+use convene_store::identity::{accounts, credentials, sessions};
+use uuid::Uuid;
+
+use super::cookies;
+use crate::client::ClientAddress;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// How the visitor proved who they are.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Session(SessionRecord),
+    Token { token_id: Uuid },
+}
+
+/// A known visitor: their account, roles and how they signed in.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub account: Account,
+    pub principal: Principal,
+    pub credential: Credential,
+}
+
+impl Visitor {
+    pub fn stage(&self) -> SessionStage {
+        match &self.credential {
+            Credential::Session(session) => session.stage,
+            Credential::Token { .. } => SessionStage::Complete,
+        }
+    }
+
+    pub fn session(&self) -> Option<&SessionRecord> {
+        match &self.credential {
+            Credential::Session(session) => Some(session),
+            Credential::Token { .. } => None,
+        }
+    }
+
+    pub fn token_id(&self) -> Option<Uuid> {
+        match &self.credential {
+            Credential::Token { token_id } => Some(*token_id),
+            Credential::Session(_) => None,
+        }
+    }
+
+    /// The organisation the visitor acts for in the audit trail: the first
+    /// of their memberships (most people have one).
+    pub fn organisation_id(&self) -> Option<Uuid> {
+        self.principal
+            .memberships
+            .first()
+            .map(|m| m.organisation_id)
+    }
+
+    /// An audit entry with the visitor as the actor.
+    pub fn audit(
+        &self,
+        action: AuditAction,
+        state: &AppState,
+        address: &ClientAddress,
+    ) -> AuditEntry {
+        AuditEntry::new(action, state.clock.now())
+            .by_user(Some(self.account.id))
+            .by_organisation(self.organisation_id())
+            .by_token(self.token_id())
+            .from_address(address.text())
+    }
+}
+
+pub fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// Resolves the visitor. Pages use only the session cookie and `/api` only
+/// bearer tokens, so a browser's cookie can never drive the API (no CSRF
+/// there) and a token can never drive a page.
+pub async fn resolve_visitor(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let address = request
+        .extensions()
+        .get::<ClientAddress>()
+        .cloned()
+        .unwrap_or(ClientAddress(None));
+    let visitor = if is_api(request.uri().path()) {
+        match bearer(&request) {
+            None => None,
+            Some(token) => match from_token(&state, &token).await {
+                Ok(Some(visitor)) => Some(visitor),
+                Ok(None) => {
+                    let entry = AuditEntry::new(AuditAction::TokenRefused, state.clock.now())
+                        .from_address(address.text());
+                    if let Err(error) = audit::record(&state.store, entry).await {
+                        return AppError::from(error).into_response();
+                    }
+                    return AppError::Unauthorised.into_response();
+                }
+                Err(error) => return error.into_response(),
+            },
+        }
+    } else {
+        match cookies::read(request.headers(), &state.settings, cookies::SESSION) {
+            None => None,
+            Some(token) => match from_session(&state, &token).await {
+                Ok(visitor) => visitor,
+                Err(error) => return error.into_response(),
+            },
+        }
+    };
+    if let Some(visitor) = visitor {
+        request.extensions_mut().insert(visitor);
+    }
+    next.run(request).await
+}
+
+fn bearer(request: &Request) -> Option<String> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+async fn from_session(state: &AppState, token: &str) -> Result<Option<Visitor>, AppError> {
+    let conn = state.store.conn();
+    let Some(session) = sessions::find_by_token_hash(conn, &hash_secret(token)).await? else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    if !state
+        .settings
+        .session_policy
+        .is_live(session.created_at, session.last_seen_at, now)
+    {
+        sessions::delete(conn, session.id).await?;
+        return Ok(None);
+    }
+    let Some(account) = accounts::get(conn, session.user_id)
+        .await?
+        .filter(Account::is_active)
+    else {
+        sessions::delete(conn, session.id).await?;
+        return Ok(None);
+    };
+    // Every request counts as activity; one small write keeps the idle
+    // timeout honest.
+    sessions::touch(conn, session.id, now).await?;
+    let memberships = accounts::memberships(conn, account.id).await?;
+    Ok(Some(Visitor {
+        principal: Principal {
+            user_id: account.id,
+            memberships,
+            token_scopes: None,
+        },
+        account,
+        credential: Credential::Session(session),
+    }))
+}
+
+async fn from_token(state: &AppState, token: &str) -> Result<Option<Visitor>, AppError> {
+    let conn = state.store.conn();
+    let now = state.clock.now();
+    let Some(stored) = credentials::find_token(conn, &hash_secret(token))
+        .await?
+        .filter(|t| t.is_usable(now))
+    else {
+        return Ok(None);
+    };
+    let Some(account) = accounts::get(conn, stored.user_id)
+        .await?
+        .filter(Account::is_active)
+    else {
+        return Ok(None);
+    };
+    credentials::touch_token(conn, stored.id, now).await?;
+    let memberships = accounts::memberships(conn, account.id).await?;
+    Ok(Some(Visitor {
+        principal: Principal {
+            user_id: account.id,
+            memberships,
+            token_scopes: Some(stored.scopes),
+        },
+        account,
+        credential: Credential::Token {
+            token_id: stored.id,
+        },
+    }))
+}
