@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use convene_domain::audit::{AuditEntry, AuditEvent, GENESIS_HASH, chain_hash};
 use convene_domain::ids::new_id;
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -15,6 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entities::audit_event::{ActiveModel, Column, Entity, Model};
+use crate::entities::membership;
 use crate::{Store, StoreError};
 
 /// A PostgreSQL advisory-lock key that serialises appends to the chain
@@ -81,7 +82,8 @@ pub struct AuditSearch {
     pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
-    /// When set, only events by people acting for these organisations.
+    /// When set, only events by people acting for, or belonging to, these
+    /// organisations.
     pub organisations: Option<Vec<Uuid>>,
 }
 
@@ -109,7 +111,18 @@ pub async fn search<C: ConnectionTrait>(
         condition = condition.add(Column::At.lt(until));
     }
     if let Some(organisations) = &filter.organisations {
-        condition = condition.add(Column::ActorOrganisationId.is_in(organisations.iter().copied()));
+        // Events recorded as acting for those organisations, and any event
+        // by someone who belongs to them (sign-ins carry no organisation).
+        let members = Query::select()
+            .column(membership::Column::UserId)
+            .from(membership::Entity)
+            .and_where(membership::Column::OrganisationId.is_in(organisations.iter().copied()))
+            .to_owned();
+        condition = condition.add(
+            Condition::any()
+                .add(Column::ActorOrganisationId.is_in(organisations.iter().copied()))
+                .add(Column::ActorUserId.in_subquery(members)),
+        );
     }
     let query = Entity::find().filter(condition);
     let total = query.clone().count(conn).await?;

@@ -1,0 +1,408 @@
+//! Every route x every role (and anonymous): who gets in, who is turned
+//! away, and how. Organisation routes answer 404 for an organisation that is
+//! not the visitor's. A guard checks that no route is missing from the table.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{Browser, TestApp};
+use convene_domain::identity::Role;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy)]
+enum Method {
+    Get,
+    Post,
+}
+
+/// Who a route is for.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// Anyone, signed in or not.
+    Public,
+    /// Anyone with a session, even half-way through signing in.
+    SigningIn,
+    /// Any fully signed-in person (their own account).
+    Account,
+    /// Platform administrators only.
+    Platform,
+    /// Administrators of the organisation in the path (and platform admins).
+    ManageUsers,
+    /// Safeguarding leads and organisation admins anywhere, platform admins.
+    Audit,
+}
+
+struct Route {
+    method: Method,
+    /// `{org}` is replaced by an organisation id, `{user}` by a member.
+    path: &'static str,
+    rule: Rule,
+    form: &'static [(&'static str, &'static str)],
+}
+
+const fn route(method: Method, path: &'static str, rule: Rule) -> Route {
+    Route {
+        method,
+        path,
+        rule,
+        form: &[],
+    }
+}
+
+const ROUTES: &[Route] = &[
+    route(Method::Get, "/", Rule::Public),
+    route(Method::Get, "/healthz", Rule::Public),
+    route(Method::Get, "/readyz", Rule::Public),
+    route(Method::Get, "/assets/{version}/convene.css", Rule::Public),
+    route(Method::Get, "/sign-in", Rule::Public),
+    Route {
+        method: Method::Post,
+        path: "/sign-in",
+        rule: Rule::Public,
+        form: &[("email", "x@y.example"), ("password", "wrong")],
+    },
+    route(Method::Get, "/password-reset", Rule::Public),
+    Route {
+        method: Method::Post,
+        path: "/password-reset",
+        rule: Rule::Public,
+        form: &[("email", "x@y.example")],
+    },
+    route(Method::Get, "/password-reset/{token}", Rule::Public),
+    Route {
+        method: Method::Post,
+        path: "/password-reset/{token}",
+        rule: Rule::Public,
+        form: &[("new_password", "x")],
+    },
+    route(Method::Get, "/invitations/{token}", Rule::Public),
+    Route {
+        method: Method::Post,
+        path: "/invitations/{token}",
+        rule: Rule::Public,
+        form: &[("new_password", "x")],
+    },
+    route(Method::Get, "/sign-in/second-factor", Rule::SigningIn),
+    Route {
+        method: Method::Post,
+        path: "/sign-in/second-factor",
+        rule: Rule::SigningIn,
+        form: &[("code", "000000")],
+    },
+    route(Method::Get, "/account/second-factor", Rule::SigningIn),
+    Route {
+        method: Method::Post,
+        path: "/account/second-factor",
+        rule: Rule::SigningIn,
+        form: &[
+            ("secret", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+            ("code", "000000"),
+        ],
+    },
+    route(Method::Get, "/account", Rule::Account),
+    route(Method::Get, "/account/password", Rule::Account),
+    Route {
+        method: Method::Post,
+        path: "/account/password",
+        rule: Rule::Account,
+        form: &[("current_password", "wrong")],
+    },
+    route(Method::Post, "/account/recovery-codes", Rule::Account),
+    route(
+        Method::Post,
+        "/account/sessions/{random}/end",
+        Rule::Account,
+    ),
+    route(
+        Method::Post,
+        "/account/tokens/{random}/revoke",
+        Rule::Account,
+    ),
+    route(Method::Get, "/api/v1/me", Rule::Account),
+    route(Method::Get, "/admin", Rule::Platform),
+    Route {
+        method: Method::Post,
+        path: "/admin/organisations",
+        rule: Rule::Platform,
+        form: &[("name", "New partner"), ("kind", "hub")],
+    },
+    route(Method::Get, "/organisations/{org}/users", Rule::ManageUsers),
+    route(
+        Method::Get,
+        "/organisations/{org}/users/invite",
+        Rule::ManageUsers,
+    ),
+    Route {
+        method: Method::Post,
+        path: "/organisations/{org}/users/invite",
+        rule: Rule::ManageUsers,
+        form: &[
+            ("email", "{fresh}@school.example"),
+            ("display_name", "New Person"),
+            ("role", "viewer"),
+        ],
+    },
+    Route {
+        method: Method::Post,
+        path: "/organisations/{org}/users/{user}/role",
+        rule: Rule::ManageUsers,
+        form: &[("role", "viewer")],
+    },
+    route(
+        Method::Post,
+        "/organisations/{org}/users/{user}/disable",
+        Rule::ManageUsers,
+    ),
+    route(
+        Method::Post,
+        "/organisations/{org}/users/{user}/enable",
+        Rule::ManageUsers,
+    ),
+    route(Method::Get, "/audit", Rule::Audit),
+    route(Method::Get, "/audit/export.csv", Rule::Audit),
+    route(Method::Get, "/api/v1/audit", Rule::Audit),
+    // Last: it ends the session.
+    route(Method::Post, "/sign-out", Rule::Public),
+];
+
+fn allowed(rule: Rule, role: Option<Role>, own_organisation: bool) -> bool {
+    match (rule, role) {
+        (Rule::Public, _) => true,
+        (_, None) => false,
+        (Rule::SigningIn | Rule::Account, Some(_)) => true,
+        (Rule::Platform, Some(role)) => role == Role::PlatformAdmin,
+        (Rule::ManageUsers, Some(role)) => {
+            role == Role::PlatformAdmin || (own_organisation && role == Role::OrganisationAdmin)
+        }
+        (Rule::Audit, Some(role)) => matches!(
+            role,
+            Role::PlatformAdmin | Role::OrganisationAdmin | Role::SafeguardingLead
+        ),
+    }
+}
+
+/// What a turned-away visitor sees.
+fn refusal(rule: Rule, role: Option<Role>, path: &str) -> (StatusCode, &'static str) {
+    let api = path.starts_with("/api/");
+    match role {
+        None if api => (StatusCode::UNAUTHORIZED, ""),
+        None => (StatusCode::SEE_OTHER, "/sign-in"),
+        Some(_) if matches!(rule, Rule::ManageUsers) => (StatusCode::NOT_FOUND, ""),
+        Some(_) => (StatusCode::FORBIDDEN, ""),
+    }
+}
+
+struct World {
+    own: Uuid,
+    other: Uuid,
+    member: Uuid,
+    other_member: Uuid,
+}
+
+async fn request(
+    browser: &mut Browser<'_>,
+    route: &Route,
+    path: &str,
+    fresh: &str,
+) -> (StatusCode, String) {
+    let reply = match route.method {
+        Method::Get => {
+            if path.starts_with("/api/") {
+                // The API takes tokens, not cookies; a browser session gets nothing.
+                let request = Request::get(path)
+                    .header(header::COOKIE, cookie(browser))
+                    .body(Body::empty())
+                    .unwrap();
+                browser.app.send(request).await
+            } else {
+                browser.get(path).await
+            }
+        }
+        Method::Post => {
+            // Pick up a fresh form token from a page the visitor can see.
+            browser.get("/sign-in").await;
+            if browser.session_cookie().is_some() {
+                browser.get("/account/second-factor").await;
+            }
+            let fields: Vec<(String, String)> = route
+                .form
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.replace("{fresh}", fresh)))
+                .collect();
+            let borrowed: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            browser.post(path, &borrowed).await
+        }
+    };
+    let location = reply.location().to_string();
+    (reply.status, location)
+}
+
+fn cookie(browser: &Browser<'_>) -> String {
+    browser
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn fill(path: &str, world: &World, organisation: Uuid) -> String {
+    let member = if organisation == world.own {
+        world.member
+    } else {
+        world.other_member
+    };
+    path.replace("{org}", &organisation.to_string())
+        .replace("{user}", &member.to_string())
+        .replace("{random}", &Uuid::new_v4().to_string())
+        .replace("{token}", "no-such-token")
+        .replace("{version}", "any")
+}
+
+#[tokio::test]
+async fn every_route_for_every_role() {
+    let app = TestApp::new().await;
+    let own = app.organisation("Northgate Primary").await;
+    let other = app.organisation("Riverside Clinic").await;
+    let (member, _) = app
+        .account("member@school.example", own, Role::Viewer)
+        .await;
+    let (other_member, _) = app
+        .account("member@clinic.example", other, Role::Viewer)
+        .await;
+    let world = World {
+        own,
+        other,
+        member,
+        other_member,
+    };
+
+    let mut visitors: Vec<Option<Role>> = vec![None];
+    visitors.extend(Role::ALL.into_iter().map(Some));
+    let mut checked = 0;
+    for role in visitors {
+        let mut browser = app.browser();
+        if let Some(role) = role {
+            let email = format!("{}@school.example", role.code());
+            let (_, secret) = app.account(&email, own, role).await;
+            app.next_code_window();
+            browser.sign_in(&email, secret.as_deref()).await;
+        }
+        for route in ROUTES {
+            let organisations: &[Uuid] = if route.path.contains("{org}") {
+                &[world.own, world.other]
+            } else {
+                &[world.own]
+            };
+            for &organisation in organisations {
+                let own_organisation = organisation == world.own;
+                let path = fill(route.path, &world, organisation);
+                let fresh = format!("{}-{}", role.map_or("anon", |r| r.code()), checked);
+                let (status, location) = request(&mut browser, route, &path, &fresh).await;
+                let label = format!("{:?} {} as {:?}", route.method, path, role);
+                let api_needs_token =
+                    path.starts_with("/api/") && !matches!(route.rule, Rule::Public);
+                if allowed(route.rule, role, own_organisation) && !api_needs_token {
+                    assert!(
+                        !matches!(
+                            status,
+                            StatusCode::FORBIDDEN
+                                | StatusCode::UNAUTHORIZED
+                                | StatusCode::INTERNAL_SERVER_ERROR
+                        ) && location != "/sign-in",
+                        "{label} should be allowed, got {status} {location}"
+                    );
+                    if route.path.contains("{org}") {
+                        assert_ne!(status, StatusCode::NOT_FOUND, "{label} should be allowed");
+                    }
+                } else if api_needs_token {
+                    assert_eq!(
+                        status,
+                        StatusCode::UNAUTHORIZED,
+                        "{label}: the API ignores session cookies"
+                    );
+                } else {
+                    let (expected, expected_location) = refusal(route.rule, role, &path);
+                    assert_eq!(status, expected, "{label} should be refused");
+                    assert_eq!(location, expected_location, "{label}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}
+
+/// The table above must name every route the application registers.
+#[test]
+fn the_table_names_every_route() {
+    let source_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut registered = BTreeSet::new();
+    let mut stack = vec![source_dir];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (i, _) in text.match_indices(".route(") {
+                    let rest = &text[i + 7..];
+                    let start = rest.find('"').unwrap() + 1;
+                    let end = start + rest[start..].find('"').unwrap();
+                    let pattern = &rest[start..end];
+                    let call =
+                        &rest[end..rest[end..].find(".route(").map_or(rest.len(), |n| end + n)];
+                    for (method, token) in [("GET", "get("), ("POST", "post(")] {
+                        if call.contains(token) {
+                            registered.insert(format!("{method} {}", normalise(pattern)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let tabled: BTreeSet<String> = ROUTES
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                if matches!(r.method, Method::Get) {
+                    "GET"
+                } else {
+                    "POST"
+                },
+                normalise(r.path)
+            )
+        })
+        .collect();
+    let missing: Vec<_> = registered.difference(&tabled).collect();
+    assert!(
+        missing.is_empty(),
+        "routes missing from the access table: {missing:?}"
+    );
+}
+
+/// Path parameters in any spelling become `{}`; the asset route's file name too.
+fn normalise(path: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                out.push_str("{}");
+            }
+            '}' => depth -= 1,
+            _ if depth > 0 => {}
+            _ => out.push(c),
+        }
+    }
+    out.replace("/convene.css", "/{}")
+}
