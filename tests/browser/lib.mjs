@@ -1,6 +1,7 @@
 // Shared helpers for Convene's browser tests: start the real binary on a
 // demo database, drive the system's Chromium, and check accessibility.
 import { spawn, spawnSync } from "node:child_process";
+import { createHash, createHmac } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -81,4 +82,44 @@ export function assertNoProblems(page, label) {
 
 export function assert(condition, message) {
   if (!condition) throw new Error(message);
+}
+
+// The demo's fixed password and second-factor secrets (see the demo town).
+export const DEMO_PASSWORD = "brackenbury demo kettle orbit";
+
+export function demoSecret(email) {
+  return createHash("sha256").update(`convene-demo-totp:${email}`).digest().subarray(0, 20);
+}
+
+// RFC 6238 one-time code (SHA-1, 6 digits, 30 s), computed independently of
+// Convene so the test checks Convene against the standard.
+export function totp(secret, unixSeconds = Math.floor(Date.now() / 1000)) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = createHmac("sha1", secret).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1000000;
+  return String(value).padStart(6, "0");
+}
+
+// Signs in through the real forms, typing the second-factor code.
+export async function signIn(page, baseUrl, email) {
+  await page.goto(`${baseUrl}/sign-in`);
+  await page.fill("#email", email);
+  await page.fill("#password", DEMO_PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.click("button:has-text('Sign in')")]);
+  await page.waitForURL(`${baseUrl}/sign-in/second-factor`);
+  await page.fill("#code", totp(demoSecret(email)));
+  await Promise.all([page.waitForNavigation(), page.click("button:has-text('Continue')")]);
+  await page.waitForURL(`${baseUrl}/account`);
+}
+
+// Clicks a button or link that loads a new page, and waits for that page.
+export async function go(page, selector) {
+  await Promise.all([page.waitForNavigation(), page.click(selector)]);
+}
+
+// Forgets the console's note of an error status the journey caused on purpose.
+export function expectStatus(page, status) {
+  page.problems = page.problems.filter((p) => !p.includes(`status of ${status}`));
 }

@@ -84,6 +84,7 @@ impl FromStr for OrganisationKind {
 
 /// What someone submits to create or change an organisation, before checking.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct OrganisationInput {
     pub name: String,
     pub kind: String,

@@ -7,6 +7,7 @@ use crate::text::{self, ValidationErrors};
 
 /// What someone submits to create or change a place, before checking.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct PlaceInput {
     pub name: String,
     pub description: Option<String>,

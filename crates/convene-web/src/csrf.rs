@@ -88,13 +88,17 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
 /// False when the browser says the request came from another site.
 fn same_site(request: &Request, settings: &WebSettings) -> bool {
     let headers = request.headers();
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if let Some(site) = fetch_site
         && !matches!(site, "same-origin" | "none")
     {
         return false;
     }
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None => true,
+        // Browsers send `null` for privacy-sensitive requests (and from
+        // sandboxed frames): trust it only when Sec-Fetch-Site vouches.
+        Some("null") => fetch_site.is_some(),
         Some(origin) => {
             let ours = settings.base_url.origin().ascii_serialization();
             let host_origin = headers

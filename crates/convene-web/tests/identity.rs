@@ -481,6 +481,12 @@ async fn an_invitation_sets_a_password_then_a_second_factor() {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("govuk-error-summary"));
+    // An empty form (no role chosen at all) is a form error, not a crash.
+    let empty = admin
+        .post(&format!("/organisations/{school}/users/invite"), &[])
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("Select a role"));
     assert!(
         accounts::find_by_email(app.store().conn(), "nope")
             .await

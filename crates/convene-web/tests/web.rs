@@ -73,7 +73,7 @@ async fn every_response_carries_the_security_headers_and_a_fresh_nonce() {
         assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
         assert!(!csp.contains("unsafe-inline"), "{csp}");
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+        assert_eq!(headers[header::REFERRER_POLICY], "same-origin");
         assert!(headers.contains_key("x-request-id"));
         assert!(
             !headers.contains_key(header::STRICT_TRANSPORT_SECURITY),

@@ -81,6 +81,7 @@ pub fn normalise_email(email: &str) -> String {
 
 /// An invitation as submitted by an administrator.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct InvitationInput {
     pub email: String,
     pub display_name: String,
