@@ -40,6 +40,7 @@ pub enum AuditAction {
     UserDisabled,
     UserEnabled,
     OrganisationCreated,
+    SignInSettingsChanged,
     PermissionDenied,
     AuditSearched,
     AuditExported,
@@ -48,7 +49,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 27] = [
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::SignInThrottled,
@@ -70,6 +71,7 @@ impl AuditAction {
         Self::UserDisabled,
         Self::UserEnabled,
         Self::OrganisationCreated,
+        Self::SignInSettingsChanged,
         Self::PermissionDenied,
         Self::AuditSearched,
         Self::AuditExported,
@@ -100,6 +102,7 @@ impl AuditAction {
             Self::UserDisabled => "user_disabled",
             Self::UserEnabled => "user_enabled",
             Self::OrganisationCreated => "organisation_created",
+            Self::SignInSettingsChanged => "sign_in_settings_changed",
             Self::PermissionDenied => "permission_denied",
             Self::AuditSearched => "audit_searched",
             Self::AuditExported => "audit_exported",

@@ -161,7 +161,7 @@ pub async fn invite(store: &Store, config: &Config, args: &InviteArgs) -> anyhow
     Ok(())
 }
 
-async fn find_organisation(store: &Store, name_or_id: &str) -> anyhow::Result<Option<Uuid>> {
+pub async fn find_organisation(store: &Store, name_or_id: &str) -> anyhow::Result<Option<Uuid>> {
     if let Ok(id) = Uuid::parse_str(name_or_id.trim()) {
         return Ok(organisations::get(store.conn(), id).await?.map(|o| o.id));
     }

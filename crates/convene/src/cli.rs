@@ -47,6 +47,39 @@ pub enum Command {
     /// Invite someone to an organisation and print their invitation link
     /// (how the first platform administrator gets in).
     Invite(InviteArgs),
+    /// Let an organisation's people sign in with its own OpenID Connect provider.
+    #[command(subcommand)]
+    Oidc(OidcCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OidcCommand {
+    /// Set (or replace) an organisation's provider. The client secret is read
+    /// from standard input, so it never appears in the process list or history.
+    Set(OidcSetArgs),
+    /// Stop an organisation signing in with its provider.
+    Remove(OidcOrganisationArgs),
+    /// List the organisations that sign in with a provider.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct OidcSetArgs {
+    /// The organisation's name or id.
+    #[arg(long, value_name = "ORGANISATION")]
+    pub organisation: String,
+    /// The provider's issuer URL (its discovery document is at
+    /// ISSUER/.well-known/openid-configuration).
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    #[arg(long, value_name = "ID")]
+    pub client_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct OidcOrganisationArgs {
+    #[arg(long, value_name = "ORGANISATION")]
+    pub organisation: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod config;
 mod demo;
+mod oidc;
 mod serve;
 
 use std::io::IsTerminal;
@@ -73,6 +74,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Invite(args) => {
             let store = connect_current(&config).await?;
             accounts::invite(&store, &config, &args)
+                .await
+                .map(|()| ExitCode::SUCCESS)
+        }
+        Command::Oidc(command) => {
+            let store = connect_current(&config).await?;
+            oidc::run(&store, &command)
                 .await
                 .map(|()| ExitCode::SUCCESS)
         }

@@ -262,3 +262,89 @@ both_backends!(audit_verify_names_the_tampered_event, |db| async move {
         "{message}"
     );
 });
+
+both_backends!(
+    oidc_settings_take_the_secret_from_standard_input,
+    |db| async move {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            run({
+                let mut c = convene(dir.path(), &db.url);
+                c.args(["demo", "--no-serve"]);
+                c
+            })
+            .status
+            .success()
+        );
+        let set = |secret: &'static str| {
+            let mut c = convene(dir.path(), &db.url);
+            c.args([
+                "oidc",
+                "set",
+                "--organisation",
+                "Northgate Primary School",
+                "--issuer",
+                "https://login.northgate.example/",
+                "--client-id",
+                "convene",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(secret.as_bytes())
+                .unwrap();
+            child.wait_with_output().unwrap()
+        };
+        let empty = set("");
+        assert!(!empty.status.success());
+        assert!(stderr(&empty).contains("standard input"));
+        let ok = set("s3cret-value\n");
+        assert!(ok.status.success(), "{}", stderr(&ok));
+        let listed = run({
+            let mut c = convene(dir.path(), &db.url);
+            c.args(["oidc", "list"]);
+            c
+        });
+        let text = stdout(&listed);
+        assert!(
+            text.contains(
+                "Northgate Primary School\thttps://login.northgate.example\tclient convene"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("s3cret"), "the secret is never printed");
+        let removed = run({
+            let mut c = convene(dir.path(), &db.url);
+            c.args([
+                "oidc",
+                "remove",
+                "--organisation",
+                "Northgate Primary School",
+            ]);
+            c
+        });
+        assert!(stdout(&removed).contains("removed"));
+        let http = run({
+            let mut c = convene(dir.path(), &db.url);
+            c.args([
+                "oidc",
+                "set",
+                "--organisation",
+                "Northgate Primary School",
+                "--issuer",
+                "http://login.example",
+                "--client-id",
+                "x",
+            ]);
+            c
+        });
+        assert!(!http.status.success());
+        assert!(stderr(&http).contains("https"));
+    }
+);

@@ -2,5 +2,6 @@
 
 pub mod accounts;
 pub mod credentials;
+pub mod oidc;
 pub mod sessions;
 pub mod throttles;

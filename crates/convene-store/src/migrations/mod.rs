@@ -8,6 +8,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_foundation;
 mod m20261123_000002_identity_audit;
+mod m20261123_000003_organisation_sign_in;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_identity_audit::Migration),
+            Box::new(m20261123_000003_organisation_sign_in::Migration),
         ]
     }
 }

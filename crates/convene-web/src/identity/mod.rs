@@ -6,6 +6,7 @@ pub mod admin;
 pub mod cookies;
 pub mod extract;
 pub mod links;
+pub mod oidc;
 pub mod organisation_users;
 pub mod sign_in;
 pub mod signing;
@@ -23,6 +24,8 @@ pub fn routes() -> Router<AppState> {
             "/sign-in/second-factor",
             get(sign_in::show_second_factor).post(sign_in::submit_second_factor),
         )
+        .route("/sign-in/oidc/{organisation_id}", post(oidc::start))
+        .route(oidc::CALLBACK_PATH, get(oidc::callback))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/account", get(account::show))
         .route(

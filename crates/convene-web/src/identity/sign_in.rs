@@ -35,6 +35,7 @@ struct SignInPage {
     errors: FormErrors,
     email: String,
     notice: Option<&'static str>,
+    providers: Vec<super::oidc::Provider>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +58,7 @@ fn notice_text(done: Option<&str>) -> Option<&'static str> {
 }
 
 pub async fn show(
+    State(state): State<AppState>,
     page: Page,
     MaybeVisitor(visitor): MaybeVisitor,
     Query(notice): Query<Notice>,
@@ -69,6 +71,7 @@ pub async fn show(
         errors: FormErrors::default(),
         email: String::new(),
         notice: notice_text(notice.done.as_deref()),
+        providers: super::oidc::providers(&state).await?,
     };
     Ok(Html(template.render()?).into_response())
 }
@@ -149,6 +152,7 @@ pub async fn submit(
             errors: FormErrors::one("email", WRONG),
             email,
             notice: None,
+            providers: super::oidc::providers(&state).await?,
         };
         return Ok((
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
