@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod backup;
 mod database;
+pub mod directory;
 pub mod durability;
 mod entities;
 mod error;

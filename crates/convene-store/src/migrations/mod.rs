@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_identity_audit;
 mod m20261123_000003_organisation_sign_in;
+mod m20261123_000004_directory;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_identity_audit::Migration),
             Box::new(m20261123_000003_organisation_sign_in::Migration),
+            Box::new(m20261123_000004_directory::Migration),
         ]
     }
 }

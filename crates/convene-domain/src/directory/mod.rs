@@ -1,0 +1,10 @@
+//! The service directory: Open Referral UK 3.0 records, checked and made
+//! searchable, plus the built-in taxonomy of family-support needs.
+
+pub mod document;
+pub mod postcodes;
+pub mod taxonomy;
+
+pub use document::{
+    LocationEntry, RecordError, ServiceRecord, ServiceStatus, TermEntry, parse_service,
+};

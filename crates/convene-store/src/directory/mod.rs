@@ -1,0 +1,5 @@
+//! The service directory's storage.
+
+pub mod postcodes;
+pub mod services;
+pub mod taxonomies;

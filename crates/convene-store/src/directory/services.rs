@@ -1,0 +1,333 @@
+//! Services: stored as their whole ORUK document plus the columns and rows
+//! that filtering needs, all replaced together in one transaction.
+
+use chrono::{DateTime, Utc};
+use convene_domain::directory::ServiceRecord;
+use convene_domain::organisations::{OrganisationDetails, OrganisationKind};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::entities::{service, service_at_location, service_term, taxonomy_term};
+use crate::{StoreError, organisations};
+
+/// What storing a service did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Stores (or replaces) a checked service. Its organisation is created if
+/// Convene does not know it yet. Call inside a transaction: the service,
+/// its places and its terms change together or not at all.
+pub async fn upsert<C: ConnectionTrait>(
+    conn: &C,
+    record: &ServiceRecord,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<Stored, StoreError> {
+    let document =
+        serde_json::to_string(&record.document).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let existing = service::Entity::find_by_id(record.id).one(conn).await?;
+    if let Some(existing) = &existing
+        && existing.document == document
+    {
+        return Ok(Stored::Unchanged);
+    }
+    if organisations::get(conn, record.organisation_id)
+        .await?
+        .is_none()
+    {
+        let details = OrganisationDetails {
+            name: record
+                .organisation_name
+                .clone()
+                .unwrap_or_else(|| "Unnamed organisation".to_string()),
+            kind: OrganisationKind::Other,
+            email: None,
+            phone: None,
+            website: None,
+            address: None,
+        };
+        organisations::insert(conn, record.organisation_id, &details, now).await?;
+    }
+    let model = service::ActiveModel {
+        id: Set(record.id),
+        organisation_id: Set(record.organisation_id),
+        name: Set(record.name.clone()),
+        description: Set(record.description.clone()),
+        status: Set(record.status.code().to_string()),
+        minimum_age: Set(record.minimum_age.map(i32::from)),
+        maximum_age: Set(record.maximum_age.map(i32::from)),
+        is_free: Set(record.is_free),
+        languages: Set(record.languages.join("\n")),
+        document: Set(document),
+        source: Set(source.to_string()),
+        last_modified: Set(record.last_modified.unwrap_or(now)),
+        created_at: Set(existing.as_ref().map_or(now, |e| e.created_at)),
+        updated_at: Set(now),
+    };
+    service::Entity::insert(model)
+        .on_conflict(
+            OnConflict::column(service::Column::Id)
+                .update_columns([
+                    service::Column::OrganisationId,
+                    service::Column::Name,
+                    service::Column::Description,
+                    service::Column::Status,
+                    service::Column::MinimumAge,
+                    service::Column::MaximumAge,
+                    service::Column::IsFree,
+                    service::Column::Languages,
+                    service::Column::Document,
+                    service::Column::Source,
+                    service::Column::LastModified,
+                    service::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+
+    service_at_location::Entity::delete_many()
+        .filter(service_at_location::Column::ServiceId.eq(record.id))
+        .exec(conn)
+        .await?;
+    for place in &record.locations {
+        let model = service_at_location::ActiveModel {
+            id: Set(place.id),
+            service_id: Set(record.id),
+            location_id: Set(place.location_id),
+            name: Set(place.name.clone()),
+            postcode: Set(place.postcode.as_ref().map(|p| p.as_str().to_string())),
+            latitude: Set(place.coordinates.map(|c| c.0)),
+            longitude: Set(place.coordinates.map(|c| c.1)),
+            location: Set(serde_json::to_string(&place.location).unwrap_or_default()),
+        };
+        service_at_location::Entity::insert(model)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    service_term::Entity::delete_many()
+        .filter(service_term::Column::ServiceId.eq(record.id))
+        .exec(conn)
+        .await?;
+    for term in &record.terms {
+        // A term the directory has not seen is learnt from the service.
+        let model = taxonomy_term::ActiveModel {
+            id: Set(term.id),
+            code: Set(None),
+            name: Set(term.name.clone()),
+            description: Set(term.description.clone()),
+            parent_id: Set(term.parent_id),
+            taxonomy_id: Set(term.taxonomy_id),
+            taxonomy: Set(term.taxonomy.clone()),
+            term_uri: Set(term.term_uri.clone()),
+        };
+        taxonomy_term::Entity::insert(model)
+            .on_conflict(
+                OnConflict::column(taxonomy_term::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await
+            .or_else(|e| {
+                if matches!(e, sea_orm::DbErr::RecordNotInserted) {
+                    Ok(0)
+                } else {
+                    Err(e)
+                }
+            })?;
+        let link = service_term::ActiveModel {
+            service_id: Set(record.id),
+            term_id: Set(term.id),
+        };
+        service_term::Entity::insert(link)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(if existing.is_some() {
+        Stored::Updated
+    } else {
+        Stored::Created
+    })
+}
+
+/// A service's document, as stored.
+pub async fn document<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Value>, StoreError> {
+    service::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(|m| parse(&m.document))
+        .transpose()
+}
+
+fn parse(text: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("service document: {e}")))
+}
+
+/// Filters of the ORUK `/services` endpoint (AND semantics).
+#[derive(Debug, Clone, Default)]
+pub struct ServiceFilter {
+    pub active_only: bool,
+    pub organisation_id: Option<Uuid>,
+    pub taxonomy_term_id: Option<Uuid>,
+    pub taxonomy_id: Option<Uuid>,
+    pub modified_after: Option<DateTime<Utc>>,
+    /// Services whose age range overlaps [minimum_age, maximum_age].
+    pub minimum_age: Option<u16>,
+    pub maximum_age: Option<u16>,
+    pub text: Option<String>,
+}
+
+/// One page of matching documents (by name, then id) and the total.
+pub async fn page<C: ConnectionTrait>(
+    conn: &C,
+    filter: &ServiceFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<Value>, u64), StoreError> {
+    let mut condition = Condition::all();
+    if filter.active_only {
+        condition = condition.add(service::Column::Status.eq("active"));
+    }
+    if let Some(id) = filter.organisation_id {
+        condition = condition.add(service::Column::OrganisationId.eq(id));
+    }
+    if let Some(after) = filter.modified_after {
+        condition = condition.add(service::Column::LastModified.gt(after));
+    }
+    if let Some(term) = filter.taxonomy_term_id {
+        let tagged = Query::select()
+            .column(service_term::Column::ServiceId)
+            .from(service_term::Entity)
+            .and_where(service_term::Column::TermId.eq(term))
+            .to_owned();
+        condition = condition.add(service::Column::Id.in_subquery(tagged));
+    }
+    if let Some(taxonomy) = filter.taxonomy_id {
+        let terms = Query::select()
+            .column(taxonomy_term::Column::Id)
+            .from(taxonomy_term::Entity)
+            .and_where(taxonomy_term::Column::TaxonomyId.eq(taxonomy))
+            .to_owned();
+        let tagged = Query::select()
+            .column(service_term::Column::ServiceId)
+            .from(service_term::Entity)
+            .and_where(service_term::Column::TermId.in_subquery(terms))
+            .to_owned();
+        condition = condition.add(service::Column::Id.in_subquery(tagged));
+    }
+    // Overlap: the service's range is open where it gives no limit.
+    if let Some(min) = filter.minimum_age {
+        condition = condition.add(
+            Condition::any()
+                .add(service::Column::MaximumAge.is_null())
+                .add(service::Column::MaximumAge.gte(i32::from(min))),
+        );
+    }
+    if let Some(max) = filter.maximum_age {
+        condition = condition.add(
+            Condition::any()
+                .add(service::Column::MinimumAge.is_null())
+                .add(service::Column::MinimumAge.lte(i32::from(max))),
+        );
+    }
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let pattern = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
+        condition = condition.add(
+            Condition::any()
+                .add(
+                    Expr::expr(Func::lower(Expr::col(service::Column::Name))).like(pattern.clone()),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(service::Column::Description))).like(pattern),
+                ),
+        );
+    }
+    let query = service::Entity::find().filter(condition);
+    let total = query.clone().count(conn).await?;
+    let rows = query
+        .order_by_asc(service::Column::Name)
+        .order_by_asc(service::Column::Id)
+        .offset(page.saturating_sub(1) * per_page)
+        .limit(per_page)
+        .all(conn)
+        .await?;
+    let documents = rows
+        .iter()
+        .map(|m| parse(&m.document))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((documents, total))
+}
+
+pub async fn count<C: ConnectionTrait>(conn: &C) -> Result<u64, StoreError> {
+    Ok(service::Entity::find().count(conn).await?)
+}
+
+/// A service-at-location link with its service's id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceAtLocation {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub location_id: Uuid,
+    pub location: Value,
+}
+
+pub async fn service_at_location<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<ServiceAtLocation>, StoreError> {
+    service_at_location::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(to_link)
+        .transpose()
+}
+
+/// One page of links to active services, and the total.
+pub async fn service_at_locations<C: ConnectionTrait>(
+    conn: &C,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<ServiceAtLocation>, u64), StoreError> {
+    let active = Query::select()
+        .column(service::Column::Id)
+        .from(service::Entity)
+        .and_where(service::Column::Status.eq("active"))
+        .to_owned();
+    let query = service_at_location::Entity::find()
+        .filter(service_at_location::Column::ServiceId.in_subquery(active));
+    let total = query.clone().count(conn).await?;
+    let rows = query
+        .order_by_asc(service_at_location::Column::Id)
+        .offset(page.saturating_sub(1) * per_page)
+        .limit(per_page)
+        .all(conn)
+        .await?;
+    Ok((
+        rows.into_iter().map(to_link).collect::<Result<_, _>>()?,
+        total,
+    ))
+}
+
+fn to_link(model: service_at_location::Model) -> Result<ServiceAtLocation, StoreError> {
+    Ok(ServiceAtLocation {
+        id: model.id,
+        service_id: model.service_id,
+        location_id: model.location_id,
+        location: parse(&model.location)?,
+    })
+}
