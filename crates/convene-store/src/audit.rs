@@ -111,8 +111,9 @@ pub async fn search<C: ConnectionTrait>(
         condition = condition.add(Column::At.lt(until));
     }
     if let Some(organisations) = &filter.organisations {
-        // Events recorded as acting for those organisations, and any event
-        // by someone who belongs to them (sign-ins carry no organisation).
+        // Events filed under those organisations, and events filed under
+        // none (sign-ins, own-account changes) by people who belong to them.
+        // An event filed under another organisation stays with it.
         let members = Query::select()
             .column(membership::Column::UserId)
             .from(membership::Entity)
@@ -121,7 +122,11 @@ pub async fn search<C: ConnectionTrait>(
         condition = condition.add(
             Condition::any()
                 .add(Column::ActorOrganisationId.is_in(organisations.iter().copied()))
-                .add(Column::ActorUserId.in_subquery(members)),
+                .add(
+                    Condition::all()
+                        .add(Column::ActorOrganisationId.is_null())
+                        .add(Column::ActorUserId.in_subquery(members)),
+                ),
         );
     }
     let query = Entity::find().filter(condition);

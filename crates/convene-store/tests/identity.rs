@@ -287,6 +287,27 @@ store_test!(tokens_codes_and_links, |store| async move {
     );
 });
 
+store_test!(parallel_failures_are_all_counted, |store| async move {
+    let rule = ThrottleRule::per_account();
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            throttles::record_failure(&store, "account:race", rule, t0())
+                .await
+                .unwrap()
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let state = throttles::get(store.conn(), "account:race", t0())
+        .await
+        .unwrap();
+    assert_eq!(state.failures, 12);
+    assert!(state.locked_for(t0()).is_some());
+});
+
 store_test!(throttles_count_lock_and_clear, |store| async move {
     let rule = ThrottleRule::per_account();
     let mut state = throttles::get(store.conn(), "account:x", t0())
@@ -294,10 +315,9 @@ store_test!(throttles_count_lock_and_clear, |store| async move {
         .unwrap();
     assert_eq!(state.failures, 0);
     for i in 0..10 {
-        state =
-            throttles::record_failure(store.conn(), "account:x", rule, t0() + Duration::seconds(i))
-                .await
-                .unwrap();
+        state = throttles::record_failure(&store, "account:x", rule, t0() + Duration::seconds(i))
+            .await
+            .unwrap();
     }
     assert!(state.locked_for(t0() + Duration::seconds(10)).is_some());
     let stored = throttles::get(store.conn(), "account:x", t0())

@@ -264,3 +264,21 @@ async fn unverified_or_unknown_emails_are_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_callback_begun_in_another_browser_is_refused() {
+    // Login CSRF: an attacker begins a sign-in as themselves and sends the
+    // victim the link back; the victim's browser does not hold its state.
+    let (app, _provider, school) = setup().await;
+    let mut attacker = app.browser();
+    let authorize = begin(&mut attacker, school).await;
+    let back = log_in_at_provider(&authorize, "viewer").await;
+    let mut victim = app.browser();
+    victim.get("/sign-in").await;
+    let refused = victim.get(&path_of(&back)).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(victim.session_cookie().is_none());
+    // The attacker's own browser still finishes its own sign-in.
+    let own = attacker.get(&path_of(&back)).await;
+    assert_eq!(own.location(), "/account");
+}

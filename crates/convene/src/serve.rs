@@ -56,7 +56,11 @@ pub async fn serve(
     settings.session_policy = config.session_policy();
     settings.demo_mode = demo_mode;
     if !settings.is_https() && !local {
-        tracing::warn!(%base_url, "base_url is plain http on a public address: cookies cannot be marked Secure; put Convene behind https");
+        // Cookies could not be marked Secure, and sessions would travel in
+        // clear: refuse rather than serve like that.
+        anyhow::bail!(
+            "base_url {base_url} is plain http on an address other than this machine; set base_url to the https:// address people use (behind a TLS proxy)"
+        );
     }
     let state = AppState {
         store: store.clone(),

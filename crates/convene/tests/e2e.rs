@@ -270,3 +270,16 @@ fn config_prints_the_effective_settings_with_secrets_hidden() {
     // The environment wins over the file.
     assert!(text.contains("bind = \"127.0.0.1:9100\""), "{text}");
 }
+
+#[test]
+fn plain_http_on_a_public_address_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/x.db", dir.path().display());
+    let output = run({
+        let mut c = convene(dir.path(), &url);
+        c.args(["serve", "--bind", "127.0.0.1:0"])
+            .env("CONVENE_BASE_URL", "http://convene.example.org");
+        c
+    });
+    assert_one_line_error(&output, "https://");
+}

@@ -269,3 +269,19 @@ pub async fn use_link<C: ConnectionTrait>(
         .await?;
     Ok((result.rows_affected == 1).then_some(user_id))
 }
+
+/// Ends every unused link of the account (after its password is set, no
+/// older invitation or reset link may be used).
+pub async fn expire_links_for_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    one_time_link::Entity::update_many()
+        .col_expr(one_time_link::Column::UsedAt, Expr::value(now))
+        .filter(one_time_link::Column::UserId.eq(user_id))
+        .filter(one_time_link::Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}

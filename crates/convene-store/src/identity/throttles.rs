@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use convene_domain::identity::throttle::{ThrottleRule, ThrottleState};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, Set, Statement};
 
-use crate::StoreError;
 use crate::entities::throttle;
+use crate::{Store, StoreError};
 
 pub async fn get<C: ConnectionTrait>(
     conn: &C,
@@ -28,13 +28,38 @@ pub async fn get<C: ConnectionTrait>(
     )
 }
 
-/// Counts one more failure for `key`; returns the new state.
-pub async fn record_failure<C: ConnectionTrait>(
+/// Counts one more failure for `key` and returns the new state. Runs in its
+/// own transaction, serialised per key (SQLite's `BEGIN IMMEDIATE`, a
+/// PostgreSQL advisory lock on the key), so parallel attempts are all
+/// counted and none overwrites another.
+pub async fn record_failure(
+    store: &Store,
+    key: &str,
+    rule: ThrottleRule,
+    now: DateTime<Utc>,
+) -> Result<ThrottleState, StoreError> {
+    let key = key.to_string();
+    store
+        .transaction(move |txn| {
+            Box::pin(async move { record_failure_in(txn, &key, rule, now).await })
+        })
+        .await
+}
+
+async fn record_failure_in<C: ConnectionTrait>(
     conn: &C,
     key: &str,
     rule: ThrottleRule,
     now: DateTime<Utc>,
 ) -> Result<ThrottleState, StoreError> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        conn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [key.into()],
+        ))
+        .await?;
+    }
     let next = get(conn, key, now).await?.record_failure(rule, now);
     let model = throttle::ActiveModel {
         key: Set(key.to_string()),

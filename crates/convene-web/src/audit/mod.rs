@@ -76,10 +76,10 @@ impl AuditQuery {
         }
         if !self.user.trim().is_empty() {
             let email = self.user.trim().to_lowercase();
-            match accounts::find_by_email(state.store.conn(), &email).await? {
-                Some(account) => search.actor_user_id = Some(account.id),
-                None => errors.add("user", "There is no account with that email address"),
-            }
+            // An unknown address simply matches nothing: the search must not
+            // tell anyone which addresses have accounts.
+            let account = accounts::find_by_email(state.store.conn(), &email).await?;
+            search.actor_user_id = Some(account.map_or(Uuid::nil(), |a| a.id));
         }
         if !self.action.is_empty() {
             match AuditAction::parse(&self.action) {

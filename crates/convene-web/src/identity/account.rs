@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use convene_domain::audit::AuditAction;
-use convene_domain::identity::passwords::{check_new_password, hash_password, verify_password};
+use convene_domain::identity::passwords::check_new_password;
 use convene_domain::identity::second_factor::{
     new_recovery_codes, new_secret, otpauth_url, secret_base32, secret_from_base32, verify_code,
 };
@@ -23,7 +23,9 @@ use uuid::Uuid;
 use super::extract::permissions::OwnAccount;
 use super::extract::{Authorised, SigningIn};
 use super::sign_in::signed_in;
-use super::signing::start_session;
+use super::signing::{
+    account_key, hash_password_blocking, reserve_attempt, start_session, verify_password_blocking,
+};
 use crate::client::ClientAddress;
 use crate::error::AppError;
 use crate::forms::FormErrors;
@@ -138,10 +140,10 @@ pub async fn change_password(
 ) -> Result<Response, AppError> {
     let account = &who.visitor.account;
     let mut errors = FormErrors::default();
-    if !verify_password(
-        &form.current_password,
-        account.password_hash.as_deref().unwrap_or(""),
-    ) {
+    // Guessing the current password from a stolen session counts against
+    // the same limit as signing in.
+    reserve_attempt(&state, &account_key(&account.email)).await?;
+    if !verify_password_blocking(&form.current_password, account.password_hash.as_deref()).await? {
         errors.add("current_password", "Enter your current password correctly");
     }
     if let Err(problem) =
@@ -155,7 +157,7 @@ pub async fn change_password(
         let body = ChangePasswordPage { page, errors }.render()?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(body)).into_response());
     }
-    let hash = hash_password(&form.new_password).map_err(|e| AppError::Internal(e.to_string()))?;
+    let hash = hash_password_blocking(&form.new_password).await?;
     let keep = who.visitor.session().map(|s| s.id);
     let entry = who
         .visitor
@@ -249,6 +251,8 @@ pub struct EnrolForm {
     #[serde(default)]
     secret: String,
     #[serde(default)]
+    current_password: String,
+    #[serde(default)]
     code: String,
 }
 
@@ -276,12 +280,35 @@ pub async fn enrol(
             AppError::BadRequest("The set-up form was damaged. Start setting up again.".into())
         })?;
     let now = state.clock.now();
+    let replacing = visitor.account.has_second_factor();
+    if replacing {
+        // Swapping the second factor needs the password again, so a
+        // borrowed session cannot quietly take the account over.
+        reserve_attempt(&state, &account_key(&visitor.account.email)).await?;
+        if !verify_password_blocking(
+            &form.current_password,
+            visitor.account.password_hash.as_deref(),
+        )
+        .await?
+        {
+            let errors =
+                FormErrors::one("current_password", "Enter your current password correctly");
+            return render_enrol(
+                &state,
+                page,
+                &visitor.account.email,
+                &secret,
+                errors,
+                replacing,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+    }
     let Some(step) = verify_code(&secret, &form.code, now.timestamp(), None) else {
         let errors = FormErrors::one(
             "code",
             "Enter the 6-digit code shown in your authenticator app",
         );
-        let replacing = visitor.account.has_second_factor();
         return render_enrol(
             &state,
             page,

@@ -129,6 +129,24 @@ impl<P: Permission> FromRequestParts<AppState> for Authorised<P> {
     }
 }
 
+impl<P: Permission> Authorised<P> {
+    /// An audit entry by the visitor, filed under the route's organisation
+    /// when the route is about one.
+    pub fn audit(
+        &self,
+        action: AuditAction,
+        state: &AppState,
+        address: &ClientAddress,
+    ) -> convene_domain::audit::AuditEntry {
+        let entry = self.visitor.audit(action, state, address);
+        if P::ORGANISATION {
+            entry.by_organisation(Some(self.organisation_id))
+        } else {
+            entry
+        }
+    }
+}
+
 /// The permissions routes ask for.
 pub mod permissions {
     use super::*;

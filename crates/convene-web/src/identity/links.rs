@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Duration;
 use convene_domain::audit::{AuditAction, AuditEntry};
 use convene_domain::identity::accounts::normalise_email;
-use convene_domain::identity::passwords::{check_new_password, hash_password};
+use convene_domain::identity::passwords::check_new_password;
 use convene_domain::identity::throttle::ThrottleRule;
 use convene_domain::identity::tokens::{hash_secret, random_secret};
 use convene_store::audit;
@@ -17,7 +17,7 @@ use convene_store::identity::credentials::{self, LinkPurpose};
 use convene_store::identity::{accounts, sessions, throttles};
 use serde::Deserialize;
 
-use super::signing::{stage_after_password, start_session};
+use super::signing::{hash_password_blocking, stage_after_password, start_session};
 use crate::client::ClientAddress;
 use crate::error::AppError;
 use crate::forms::FormErrors;
@@ -111,6 +111,9 @@ async fn show_choose(
     let account = accounts::get(conn, user_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if !link_still_fits(purpose, &account) {
+        return expired(page);
+    }
     let (heading, action) = texts(purpose, &token);
     let template = ChoosePasswordPage {
         page,
@@ -120,6 +123,15 @@ async fn show_choose(
         name: account.display_name,
     };
     Ok(Html(template.render()?).into_response())
+}
+
+/// An invitation is for someone without a password; a reset for an active
+/// account. Anything else is treated as an expired link.
+fn link_still_fits(purpose: LinkPurpose, account: &convene_domain::identity::Account) -> bool {
+    match purpose {
+        LinkPurpose::Invitation => account.password_hash.is_none() && account.disabled_at.is_none(),
+        LinkPurpose::PasswordReset => account.is_active(),
+    }
 }
 
 fn texts(purpose: LinkPurpose, token: &str) -> (&'static str, String) {
@@ -195,6 +207,9 @@ async fn choose(
     let account = accounts::get(conn, user_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if !link_still_fits(purpose, &account) {
+        return expired(page);
+    }
     let mut errors = FormErrors::default();
     if let Err(problem) =
         check_new_password(&form.new_password, &[&account.email, &account.display_name])
@@ -214,8 +229,7 @@ async fn choose(
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(template.render()?)).into_response());
     }
-    let password_hash =
-        hash_password(&form.new_password).map_err(|e| AppError::Internal(e.to_string()))?;
+    let password_hash = hash_password_blocking(&form.new_password).await?;
     let action = match purpose {
         LinkPurpose::Invitation => AuditAction::InvitationAccepted,
         LinkPurpose::PasswordReset => AuditAction::PasswordResetCompleted,
@@ -237,6 +251,8 @@ async fn choose(
                     return Ok(false);
                 }
                 accounts::set_password(txn, user_id, &password_hash, now).await?;
+                // No older invitation or reset link may be used after this.
+                credentials::expire_links_for_user(txn, user_id, now).await?;
                 sessions::delete_all_for_user(txn, user_id, None).await?;
                 audit::record_in(txn, entry).await?;
                 Ok(true)
@@ -333,7 +349,7 @@ pub async fn request_reset(
     }
     // Every request counts, so nobody can mail-bomb an address or probe
     // for accounts quickly.
-    throttles::record_failure(conn, &key, ThrottleRule::per_account(), now).await?;
+    throttles::record_failure(&state.store, &key, ThrottleRule::per_account(), now).await?;
     if let Some(account) = accounts::find_by_email(conn, &email)
         .await?
         .filter(|a| a.is_active())

@@ -25,6 +25,7 @@ use openidconnect::{
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::cookies;
 use super::sign_in::signed_in;
 use super::signing::{stage_after_password, start_session};
 use crate::client::ClientAddress;
@@ -34,6 +35,9 @@ use crate::page::Page;
 use crate::state::AppState;
 
 pub const CALLBACK_PATH: &str = "/sign-in/oidc/callback";
+
+/// The cookie that ties a sign-in's `state` to the browser that began it.
+const STATE_COOKIE: &str = "convene_oidc_state";
 
 /// An organisation people may sign in through, for the sign-in page.
 #[derive(Debug, Clone)]
@@ -143,7 +147,10 @@ pub async fn start(
         state.clock.now(),
     )
     .await?;
-    Ok(Redirect::to(url.as_str()).into_response())
+    // The state also goes into a cookie of this browser: a callback carrying
+    // someone else's state (login CSRF) does not match it.
+    let cookie = cookies::set(&state.settings, STATE_COOKIE, Some(csrf.secret()));
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(url.as_str())).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,18 +178,40 @@ pub async fn callback(
     headers: HeaderMap,
     Query(callback): Query<Callback>,
 ) -> Result<Response, AppError> {
-    match finish(&state, &callback).await? {
+    let browser_state = cookies::read(&headers, &state.settings, STATE_COOKIE);
+    let clear = cookies::set(&state.settings, STATE_COOKIE, None);
+    let outcome = match (&callback.state, browser_state) {
+        (Some(sent), Some(kept)) if *sent == kept => finish(&state, &callback).await?,
+        _ => Err((
+            None,
+            Failure("the state does not belong to this browser".to_string()),
+        )),
+    };
+    let mut response = respond(&state, page, &address, &headers, outcome).await?;
+    response.headers_mut().append(header::SET_COOKIE, clear);
+    Ok(response)
+}
+
+async fn respond(
+    state: &AppState,
+    page: Page,
+    address: &ClientAddress,
+    headers: &HeaderMap,
+    outcome: Result<Uuid, (Option<Uuid>, Failure)>,
+) -> Result<Response, AppError> {
+    let state = state.clone();
+    match outcome {
         Ok(account_id) => {
             let account = accounts::get(state.store.conn(), account_id)
                 .await?
                 .ok_or(AppError::NotFound)?;
             let stage = stage_after_password(&state, &account).await?;
-            let cookie = start_session(&state, &account, stage, None, &address, &headers).await?;
+            let cookie = start_session(&state, &account, stage, None, address, headers).await?;
             let next = match stage {
                 SessionStage::AwaitingSecondFactor => "/sign-in/second-factor",
                 SessionStage::MustEnrolSecondFactor => "/account/second-factor",
                 SessionStage::Complete => {
-                    signed_in(&state, &account, &address).await?;
+                    signed_in(&state, &account, address).await?;
                     "/account"
                 }
             };
@@ -190,7 +219,7 @@ pub async fn callback(
         }
         Err((user, Failure(reason))) => {
             tracing::info!(%reason, "sign-in through an identity provider refused");
-            record_failure(&state, &address, user, &reason).await?;
+            record_failure(&state, address, user, &reason).await?;
             let errors = FormErrors::one(
                 "oidc",
                 "We could not sign you in through your organisation. Try again, or sign in with your email address and password",

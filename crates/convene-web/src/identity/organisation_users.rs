@@ -101,7 +101,6 @@ pub async fn list(
         .collect();
     // A list of staff names and email addresses is personal data: looking at it is recorded.
     let entry = who
-        .visitor
         .audit(AuditAction::RecordViewed, &state, &address)
         .on("organisation_users", organisation.id);
     audit::record(&state.store, entry).await?;
@@ -173,11 +172,31 @@ pub async fn invite(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(template.render()?)).into_response());
         }
     };
+    if let Some(existing) = accounts::find_by_email(state.store.conn(), &invitation.email).await? {
+        // Adding someone who works elsewhere needs someone who manages all
+        // of their organisations (in practice a platform administrator):
+        // otherwise an administrator could pull another organisation's
+        // people, and their history, into their own.
+        if !manages_all_of(&state, &who.visitor, existing.id).await? {
+            let errors = FormErrors::one(
+                "email",
+                "This person already has an account with another organisation. Ask a platform administrator to add them to yours",
+            );
+            let template = InvitePage {
+                page,
+                organisation,
+                errors,
+                roles,
+                email: invitation.email,
+                display_name: invitation.display_name,
+                role: invitation.role.code().to_string(),
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(template.render()?)).into_response());
+        }
+    }
     let now = state.clock.now();
     let organisation_id = organisation.id;
-    let mut entry = who
-        .visitor
-        .audit(AuditAction::UserInvited, &state, &address);
+    let mut entry = who.audit(AuditAction::UserInvited, &state, &address);
     entry.purpose = Some(format!("role {}", invitation.role.code()));
     let secret = new_link_secret()?;
     let link = {
@@ -204,6 +223,8 @@ pub async fn invite(
                         }
                     };
                     accounts::set_role(txn, user_id, organisation_id, invitation.role, now).await?;
+                    // New rights (and perhaps a second factor) apply from their next sign-in.
+                    sessions::delete_all_for_user(txn, user_id, None).await?;
                     if needs_link {
                         store_link(txn, LinkPurpose::Invitation, user_id, &secret, now).await?;
                     }
@@ -243,6 +264,37 @@ pub async fn invite(
     Ok(Redirect::to(&target).into_response())
 }
 
+/// Whether `visitor` manages every organisation the account belongs to.
+async fn manages_all_of(
+    state: &AppState,
+    visitor: &Visitor,
+    user_id: Uuid,
+) -> Result<bool, AppError> {
+    Ok(accounts::memberships(state.store.conn(), user_id)
+        .await?
+        .iter()
+        .all(|m| {
+            may(
+                &visitor.principal,
+                Action::ManageUsers {
+                    organisation_id: m.organisation_id,
+                },
+            )
+        }))
+}
+
+/// Nobody changes the account of someone whose role they could not give
+/// (an organisation administrator cannot demote a platform administrator).
+fn refuse_if_above(visitor: &Visitor, role: Role) -> Result<(), AppError> {
+    if grantable(visitor).contains(&role) {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest(
+            "Only a platform administrator can change this person's account".into(),
+        ))
+    }
+}
+
 /// The member `user_id` of the route's organisation, or 404.
 async fn member(
     state: &AppState,
@@ -269,7 +321,8 @@ pub async fn change_role(
     Path((organisation_id, user_id)): Path<(Uuid, Uuid)>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
-    let (account, _) = member(&state, organisation_id, user_id).await?;
+    let (account, current_role) = member(&state, organisation_id, user_id).await?;
+    refuse_if_above(&who.visitor, current_role)?;
     let role = form
         .role
         .parse::<Role>()
@@ -278,7 +331,6 @@ pub async fn change_role(
         .ok_or_else(|| AppError::BadRequest("Select a role you can give".into()))?;
     let now = state.clock.now();
     let mut entry = who
-        .visitor
         .audit(AuditAction::RoleChanged, &state, &address)
         .on("account", account.id);
     entry.purpose = Some(format!("role {}", role.code()));
@@ -322,7 +374,7 @@ async fn set_disabled(
     Path((organisation_id, user_id)): Path<(Uuid, Uuid)>,
     disabled: bool,
 ) -> Result<Response, AppError> {
-    let (account, _) = member(&state, organisation_id, user_id).await?;
+    let (account, current_role) = member(&state, organisation_id, user_id).await?;
     if account.id == who.visitor.account.id {
         return Err(AppError::BadRequest(
             "You cannot disable your own account".into(),
@@ -330,26 +382,19 @@ async fn set_disabled(
     }
     // An account is one person across organisations: only someone who
     // manages every organisation they belong to may switch it off.
-    for membership in accounts::memberships(state.store.conn(), user_id).await? {
-        let action = Action::ManageUsers {
-            organisation_id: membership.organisation_id,
-        };
-        if !may(&who.visitor.principal, action) {
-            return Err(AppError::BadRequest(
-                "This person also works for another organisation. Ask a platform administrator to change their account".into(),
-            ));
-        }
+    if !manages_all_of(&state, &who.visitor, user_id).await? {
+        return Err(AppError::BadRequest(
+            "This person also works for another organisation. Ask a platform administrator to change their account".into(),
+        ));
     }
+    refuse_if_above(&who.visitor, current_role)?;
     let now = state.clock.now();
     let action = if disabled {
         AuditAction::UserDisabled
     } else {
         AuditAction::UserEnabled
     };
-    let entry = who
-        .visitor
-        .audit(action, &state, &address)
-        .on("account", user_id);
+    let entry = who.audit(action, &state, &address).on("account", user_id);
     state
         .store
         .transaction(|txn| {

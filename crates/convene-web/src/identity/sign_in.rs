@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use convene_domain::audit::{AuditAction, AuditEntry};
 use convene_domain::identity::accounts::normalise_email;
-use convene_domain::identity::passwords::{dummy_hash, verify_password};
 use convene_domain::identity::second_factor::{code_at, normalise_recovery_code, verify_code};
 use convene_domain::identity::throttle::ThrottleRule;
 use convene_domain::identity::tokens::hash_secret;
@@ -17,7 +16,10 @@ use convene_store::identity::{accounts, credentials, sessions, throttles};
 use serde::Deserialize;
 
 use super::extract::{MaybeVisitor, SigningIn};
-use super::signing::{clear_session_cookie, stage_after_password, start_session};
+use super::signing::{
+    account_key, clear_session_cookie, reserve_attempt, stage_after_password, start_session,
+    verify_password_blocking,
+};
 use crate::client::ClientAddress;
 use crate::error::AppError;
 use crate::forms::FormErrors;
@@ -92,15 +94,13 @@ pub async fn submit(
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, AppError> {
-    let conn = state.store.conn();
     let now = state.clock.now();
     let email = normalise_email(&form.email);
     let address_key = format!(
         "address:{}",
         address.text().unwrap_or_else(|| "unknown".into())
     );
-
-    if let Some(wait) = throttles::get(conn, &address_key, now)
+    if let Some(wait) = throttles::get(state.store.conn(), &address_key, now)
         .await?
         .locked_for(now)
     {
@@ -112,37 +112,26 @@ pub async fn submit(
             retry_after_seconds: wait.num_seconds(),
         });
     }
-    let account = accounts::find_by_email(conn, &email).await?;
+    // Every attempt on a name counts before it is checked (so parallel
+    // guesses cannot slip past the limit); only a completed sign-in clears
+    // it. The name is the email typed, whether or not it has an account.
+    let key = account_key(&email);
+    if let Err(refused) = reserve_attempt(&state, &key).await {
+        let entry = AuditEntry::new(AuditAction::SignInThrottled, now)
+            .from_address(address.text())
+            .on("sign_in_name", &key);
+        audit::record(&state.store, entry).await?;
+        return Err(refused);
+    }
+    let account = accounts::find_by_email(state.store.conn(), &email).await?;
     // Always pay for one password check, so timing does not tell whether
     // the account exists.
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
-    let password_ok = verify_password(&form.password, stored.as_deref().unwrap_or(dummy_hash()));
-
-    if let Some(account) = &account {
-        let key = account_key(account);
-        if let Some(wait) = throttles::get(conn, &key, now).await?.locked_for(now) {
-            let entry = AuditEntry::new(AuditAction::SignInThrottled, now)
-                .by_user(Some(account.id))
-                .from_address(address.text());
-            audit::record(&state.store, entry).await?;
-            return Err(AppError::TooManyAttempts {
-                retry_after_seconds: wait.num_seconds(),
-            });
-        }
-    }
-
+    let password_ok = verify_password_blocking(&form.password, stored.as_deref()).await?;
     let user_id = account.as_ref().map(|a| a.id);
     let Some(account) = account.filter(|a| password_ok && a.is_active()) else {
-        throttles::record_failure(conn, &address_key, ThrottleRule::per_address(), now).await?;
-        if let Some(user_id) = user_id {
-            throttles::record_failure(
-                conn,
-                &format!("account:{user_id}"),
-                ThrottleRule::per_account(),
-                now,
-            )
+        throttles::record_failure(&state.store, &address_key, ThrottleRule::per_address(), now)
             .await?;
-        }
         let entry = AuditEntry::new(AuditAction::SignInFailed, now)
             .by_user(user_id)
             .from_address(address.text());
@@ -175,17 +164,12 @@ pub async fn submit(
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(next)).into_response())
 }
 
-fn account_key(account: &Account) -> String {
-    format!("account:{}", account.id)
-}
-
-/// Records a completed sign-in and forgets the account's failures.
 pub async fn signed_in(
     state: &AppState,
     account: &Account,
     address: &ClientAddress,
 ) -> Result<(), AppError> {
-    throttles::clear(state.store.conn(), &account_key(account)).await?;
+    throttles::clear(state.store.conn(), &account_key(&account.email)).await?;
     let entry = AuditEntry::new(AuditAction::SignInSucceeded, state.clock.now())
         .by_user(Some(account.id))
         .from_address(address.text());
@@ -253,12 +237,9 @@ pub async fn submit_second_factor(
     let conn = state.store.conn();
     let now = state.clock.now();
     let account = &visitor.account;
-    let key = account_key(account);
-    if let Some(wait) = throttles::get(conn, &key, now).await?.locked_for(now) {
-        return Err(AppError::TooManyAttempts {
-            retry_after_seconds: wait.num_seconds(),
-        });
-    }
+    // Codes count against the same limit as passwords: knowing the password
+    // does not buy unlimited guesses at the code.
+    reserve_attempt(&state, &account_key(&account.email)).await?;
     let accepted = if !form.recovery_code.trim().is_empty() {
         let hash = hash_secret(&normalise_recovery_code(&form.recovery_code));
         let used = credentials::use_recovery_code(conn, account.id, &hash, now).await?;
@@ -268,16 +249,12 @@ pub async fn submit_second_factor(
         }
         used
     } else {
-        match (
-            &account.totp_secret,
-            verify_code_for(account, &form.code, now.timestamp()),
-        ) {
-            (Some(_), Some(step)) => accounts::use_totp_step(conn, account.id, step).await?,
-            _ => false,
+        match verify_code_for(account, &form.code, now.timestamp()) {
+            Some(step) => accounts::use_totp_step(conn, account.id, step).await?,
+            None => false,
         }
     };
     if !accepted {
-        throttles::record_failure(conn, &key, ThrottleRule::per_account(), now).await?;
         let entry = visitor.audit(AuditAction::SecondFactorFailed, &state, &address);
         audit::record(&state.store, entry).await?;
         let demo_code = demo_code(&state, account);

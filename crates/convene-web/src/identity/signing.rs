@@ -71,3 +71,68 @@ pub async fn start_session(
 pub fn clear_session_cookie(state: &AppState) -> HeaderValue {
     cookies::set(&state.settings, cookies::SESSION, None)
 }
+
+/// Checks a password off the async threads (argon2id is deliberately slow;
+/// a burst of sign-ins must not stall every other request).
+pub async fn verify_password_blocking(
+    password: &str,
+    stored: Option<&str>,
+) -> Result<bool, AppError> {
+    let password = password.to_string();
+    let stored = stored
+        .unwrap_or(convene_domain::identity::passwords::dummy_hash())
+        .to_string();
+    tokio::task::spawn_blocking(move || {
+        convene_domain::identity::passwords::verify_password(&password, &stored)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("password check: {e}")))
+}
+
+/// Hashes a new password off the async threads.
+pub async fn hash_password_blocking(password: &str) -> Result<String, AppError> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || {
+        convene_domain::identity::passwords::hash_password(&password)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("password hash: {e}")))?
+    .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// The failure counter of one sign-in name. Keyed by the email typed, so
+/// names with and without an account lock alike (no enumeration).
+pub fn account_key(email: &str) -> String {
+    format!(
+        "email:{}",
+        convene_domain::identity::accounts::normalise_email(email)
+    )
+}
+
+/// Counts an attempt against `key` before it is checked, so parallel
+/// guesses are all counted. Refuses (429) when the key is locked, or when
+/// this attempt is beyond the limit.
+pub async fn reserve_attempt(state: &AppState, key: &str) -> Result<(), AppError> {
+    use convene_domain::identity::throttle::ThrottleRule;
+    use convene_store::identity::throttles;
+    let now = state.clock.now();
+    let rule = ThrottleRule::per_account();
+    if let Some(wait) = throttles::get(state.store.conn(), key, now)
+        .await?
+        .locked_for(now)
+    {
+        return Err(AppError::TooManyAttempts {
+            retry_after_seconds: wait.num_seconds(),
+        });
+    }
+    let after = throttles::record_failure(&state.store, key, rule, now).await?;
+    if after.failures > rule.limit {
+        let wait = after
+            .locked_for(now)
+            .map_or(rule.lock_for.num_seconds(), |w| w.num_seconds());
+        return Err(AppError::TooManyAttempts {
+            retry_after_seconds: wait,
+        });
+    }
+    Ok(())
+}

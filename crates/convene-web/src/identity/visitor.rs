@@ -55,13 +55,14 @@ impl Visitor {
         }
     }
 
-    /// The organisation the visitor acts for in the audit trail: the first
-    /// of their memberships (most people have one).
+    /// The organisation the visitor acts for in the audit trail, when it is
+    /// unambiguous (they belong to one). Actions about one organisation
+    /// record that organisation instead (see `Authorised::audit`).
     pub fn organisation_id(&self) -> Option<Uuid> {
-        self.principal
-            .memberships
-            .first()
-            .map(|m| m.organisation_id)
+        match self.principal.memberships.as_slice() {
+            [only] => Some(only.organisation_id),
+            _ => None,
+        }
     }
 
     /// An audit entry with the visitor as the actor.
@@ -164,6 +165,15 @@ async fn from_session(state: &AppState, token: &str) -> Result<Option<Visitor>, 
     // timeout honest.
     sessions::touch(conn, session.id, now).await?;
     let memberships = accounts::memberships(conn, account.id).await?;
+    let mut session = session;
+    // A role that needs a second factor may have been given after this
+    // session began: then nothing else until one is set up.
+    if session.stage == SessionStage::Complete
+        && !account.has_second_factor()
+        && memberships.iter().any(|m| m.role.needs_second_factor())
+    {
+        session.stage = SessionStage::MustEnrolSecondFactor;
+    }
     Ok(Some(Visitor {
         principal: Principal {
             user_id: account.id,
