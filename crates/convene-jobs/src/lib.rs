@@ -5,6 +5,7 @@
 //! reminders, retention and scheduled imports join it as those capabilities
 //! arrive, each as another task here.
 
+pub mod import;
 mod worker;
 
 pub use worker::{Task, Worker, WorkerHandle};

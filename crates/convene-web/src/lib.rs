@@ -14,6 +14,7 @@ mod health;
 mod home;
 mod identity;
 pub mod mail;
+mod oruk;
 mod page;
 mod security;
 mod state;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(identity::routes())
         .merge(audit::routes())
         .merge(api::routes())
+        .merge(oruk::routes())
         .merge(health::routes())
         .merge(assets::routes())
         .fallback(errors::not_found)

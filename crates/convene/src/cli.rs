@@ -50,6 +50,26 @@ pub enum Command {
     /// Let an organisation's people sign in with its own OpenID Connect provider.
     #[command(subcommand)]
     Oidc(OidcCommand),
+    /// Bring data in: directory feeds and postcodes.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a saved Open Referral UK 3.0 feed: one service, a page, an
+    /// array of services, or NDJSON. Bad records are reported and skipped
+    /// whole; importing the same feed again changes nothing.
+    OrukFile {
+        /// The file to read.
+        file: PathBuf,
+    },
+    /// Load postcode positions from an ONS postcode directory CSV (ONSPD or
+    /// NSPL: columns pcds, lat, long, lsoa21 or lsoa11).
+    Postcodes {
+        /// The CSV file to read.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

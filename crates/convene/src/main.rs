@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod config;
 mod demo;
+mod import;
 mod oidc;
 mod serve;
 
@@ -76,6 +77,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             accounts::invite(&store, &config, &args)
                 .await
                 .map(|()| ExitCode::SUCCESS)
+        }
+        Command::Import(command) => {
+            let store = connect_current(&config).await?;
+            // Some records refused: the rest went in, but say so in the exit code.
+            import::run(&store, &command).await.map(|clean| {
+                if clean {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(2)
+                }
+            })
         }
         Command::Oidc(command) => {
             let store = connect_current(&config).await?;

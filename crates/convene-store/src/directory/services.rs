@@ -21,7 +21,13 @@ pub enum Stored {
     Created,
     Updated,
     Unchanged,
+    /// Edited in Convene since it was imported: the import did not
+    /// overwrite it, and lists it for someone to review.
+    Conflict,
 }
+
+/// The source of services made or edited in Convene itself.
+pub const LOCAL_SOURCE: &str = "local";
 
 /// Stores (or replaces) a checked service. Its organisation is created if
 /// Convene does not know it yet. Call inside a transaction: the service,
@@ -35,10 +41,13 @@ pub async fn upsert<C: ConnectionTrait>(
     let document =
         serde_json::to_string(&record.document).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let existing = service::Entity::find_by_id(record.id).one(conn).await?;
-    if let Some(existing) = &existing
-        && existing.document == document
-    {
-        return Ok(Stored::Unchanged);
+    if let Some(existing) = &existing {
+        if existing.document == document {
+            return Ok(Stored::Unchanged);
+        }
+        if existing.source == LOCAL_SOURCE && source != LOCAL_SOURCE {
+            return Ok(Stored::Conflict);
+        }
     }
     if organisations::get(conn, record.organisation_id)
         .await?

@@ -48,7 +48,12 @@ pub async fn render_errors(
     request: Request,
     next: Next,
 ) -> Response {
-    let is_api = request.uri().path() == "/api" || request.uri().path().starts_with("/api/");
+    // Machine clients (the JSON API and the ORUK API) get JSON errors.
+    let path = request.uri().path();
+    let is_api = path == "/api"
+        || path.starts_with("/api/")
+        || path == "/oruk"
+        || path.starts_with("/oruk/");
     let page = Page::from_extensions(request.extensions(), &state);
     let response = next.run(request).await;
     let status = response.status();

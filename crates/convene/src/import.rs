@@ -1,0 +1,68 @@
+//! `convene import`: directory feeds and postcodes from files.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, anyhow};
+use convene_domain::clock::{SharedClock, SystemClock};
+use convene_domain::directory::feed::service_documents;
+use convene_jobs::import::{import_postcodes, import_services};
+use convene_store::Store;
+
+use crate::cli::ImportCommand;
+
+/// The largest feed file read into memory at once.
+const MAX_FEED_BYTES: u64 = 512 * 1024 * 1024;
+
+pub async fn run(store: &Store, command: &ImportCommand) -> anyhow::Result<bool> {
+    match command {
+        ImportCommand::OrukFile { file } => oruk_file(store, file).await,
+        ImportCommand::Postcodes { file } => {
+            let reader = std::fs::File::open(file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            let report = import_postcodes(store, std::io::BufReader::new(reader))
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "Loaded {} postcodes ({} rows without a usable position skipped).",
+                report.loaded, report.skipped
+            );
+            Ok(true)
+        }
+    }
+}
+
+async fn oruk_file(store: &Store, file: &Path) -> anyhow::Result<bool> {
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    if size > MAX_FEED_BYTES {
+        anyhow::bail!(
+            "{} is {size} bytes; the limit is {MAX_FEED_BYTES}",
+            file.display()
+        );
+    }
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read {} as UTF-8 text", file.display()))?;
+    let documents = service_documents(&text)
+        .map_err(|e| anyhow!("{}: {e}; nothing was imported", file.display()))?;
+    let clock: SharedClock = Arc::new(SystemClock);
+    let source = format!(
+        "import:{}",
+        file.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    );
+    let report = import_services(store, &clock, &documents, &source).await?;
+    for error in &report.refused {
+        eprintln!("refused: {error}");
+    }
+    for id in &report.conflicts {
+        eprintln!(
+            "conflict: service {id} was edited in Convene since it was imported; not overwritten"
+        );
+    }
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    println!("{}: {}", file.display(), report.summary());
+    Ok(report.refused.is_empty())
+}
