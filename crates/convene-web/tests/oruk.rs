@@ -369,9 +369,14 @@ async fn bad_parameters_are_clear_json_errors() {
 async fn importing_twice_creates_nothing_and_bad_records_are_skipped_whole() {
     let (app, full) = app_with_directory().await;
     let clock: SharedClock = Arc::new(app.clock.clone());
-    let again = import_services(app.store(), &clock, &[full.clone()], "import:test")
-        .await
-        .unwrap();
+    let again = import_services(
+        app.store(),
+        &clock,
+        std::slice::from_ref(&full),
+        "import:test",
+    )
+    .await
+    .unwrap();
     assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 1));
     let mut broken = service(50, ORG_A, Some(10), Some(2), None);
     broken["name"] = json!("Broken ages");
