@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::connect;
 
 pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
+    ensure_safe_base_url(config, args)?;
     let store = connect(config).await?;
     store.migrate().await.context("apply migrations")?;
     serve(config, args, store, false, |_| {}).await
@@ -40,10 +41,6 @@ pub async fn serve(
         .local_addr()
         .context("read the listening address")?;
     let base_url = config.effective_base_url(address);
-    let local = matches!(
-        base_url.host_str(),
-        Some("localhost" | "127.0.0.1" | "[::1]")
-    );
     let clock: SharedClock = Arc::new(SystemClock);
 
     let mut settings = WebSettings::new(base_url.clone());
@@ -55,13 +52,6 @@ pub async fn serve(
     settings.trusted_proxies = config.trusted_proxy_addresses()?;
     settings.session_policy = config.session_policy();
     settings.demo_mode = demo_mode;
-    if !settings.is_https() && !local {
-        // Cookies could not be marked Secure, and sessions would travel in
-        // clear: refuse rather than serve like that.
-        anyhow::bail!(
-            "base_url {base_url} is plain http on an address other than this machine; set base_url to the https:// address people use (behind a TLS proxy)"
-        );
-    }
     let state = AppState {
         store: store.clone(),
         clock: clock.clone(),
@@ -125,4 +115,20 @@ async fn shutdown_signal() {
         () = ctrl_c => {}
         () = terminate => {}
     }
+}
+
+/// Refuses plain http anywhere but this machine: cookies could not be marked
+/// Secure, and sessions would travel in clear. Checked before anything else.
+pub fn ensure_safe_base_url(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
+    let base_url = config.effective_base_url(args.bind.unwrap_or(config.bind));
+    let local = matches!(
+        base_url.host_str(),
+        Some("localhost" | "127.0.0.1" | "[::1]")
+    );
+    if base_url.scheme() != "https" && !local {
+        anyhow::bail!(
+            "base_url {base_url} is plain http on an address other than this machine; set base_url to the https:// address people use (behind a TLS proxy)"
+        );
+    }
+    Ok(())
 }

@@ -22,6 +22,9 @@ use crate::{connect, serve, shown_url};
 const DEMO_VERSION: &str = "1";
 
 pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
+    if !args.no_serve {
+        serve::ensure_safe_base_url(config, &args.serve)?;
+    }
     let store = connect(config).await?;
     store.migrate().await.context("apply migrations")?;
     let is_demo = instance::fact(store.conn(), instance::DEMO_FACT)
