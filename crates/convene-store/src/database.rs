@@ -184,10 +184,35 @@ impl Store {
     }
 
     /// Drops every table and applies all migrations again. Only the demo uses
-    /// this, and only on a database it has marked as a demo.
+    /// this, and only on a database it has marked as a demo. (PostgreSQL then
+    /// needs `convene migrate`-style application too: `fresh` does both.)
     pub async fn reset_schema(&self) -> Result<(), StoreError> {
-        Migrator::fresh(&self.db).await?;
-        Ok(())
+        if self.backend == Backend::Postgres {
+            Migrator::fresh(&self.db).await?;
+            return Ok(());
+        }
+        // SQLite checks foreign keys per connection; dropping every table in
+        // one transaction, newest first (children before the parents they
+        // refer to), with checks deferred to commit, works whichever pooled
+        // connection runs it.
+        self.transaction(|txn| {
+            Box::pin(async move {
+                txn.execute_unprepared("PRAGMA defer_foreign_keys = ON").await?;
+                let rows = txn
+                    .query_all_raw(sea_orm::Statement::from_string(
+                        sea_orm::DatabaseBackend::Sqlite,
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid DESC",
+                    ))
+                    .await?;
+                for row in rows {
+                    let name: String = row.try_get_by_index(0)?;
+                    txn.execute_unprepared(&format!("DROP TABLE IF EXISTS \"{}\"", name.replace('"', "\"\""))).await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+        self.migrate().await
     }
 
     /// Runs `body` in one transaction: committed when it returns `Ok`, rolled

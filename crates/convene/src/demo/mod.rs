@@ -5,11 +5,14 @@
 //! The demo refuses to touch a database that holds anything but demo data,
 //! so it cannot wipe a real instance by mistake.
 
+mod directory;
 mod town;
 
 use anyhow::{Context, bail};
+use convene_domain::directory::parse_service;
 use convene_domain::identity::passwords::hash_password_with_salt;
 use convene_domain::ids::stable_id;
+use convene_store::directory::{postcodes, services};
 use convene_store::identity::accounts;
 use convene_store::{Store, StoreError, instance, organisations, places};
 
@@ -53,11 +56,12 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
     } else {
         let summary = seed(&store).await.context("seed the demo data")?;
         println!(
-            "Seeded the demo town of Brackenbury at {}: {} organisations, {} places, {} accounts.",
+            "Seeded the demo town of Brackenbury at {}: {} organisations, {} places, {} accounts, {} services.",
             shown_url(config),
             summary.organisations,
             summary.places,
-            summary.accounts
+            summary.accounts,
+            summary.services
         );
     }
     if args.no_serve {
@@ -86,6 +90,7 @@ pub struct SeedSummary {
     pub organisations: usize,
     pub places: usize,
     pub accounts: usize,
+    pub services: usize,
 }
 
 /// Writes the demo town in one transaction: all of it or none of it.
@@ -118,6 +123,13 @@ pub async fn seed(store: &Store) -> Result<SeedSummary, StoreError> {
                     )
                     .await?;
                 }
+                postcodes::upsert(txn, &directory::postcodes()).await?;
+                let seeded_at = at;
+                for document in directory::services() {
+                    let record = parse_service(&document)
+                        .map_err(|e| StoreError::Refused(format!("demo service: {e}")))?;
+                    services::upsert(txn, &record, services::LOCAL_SOURCE, seeded_at).await?;
+                }
                 instance::set_fact(txn, instance::NAME_FACT, town::NAME).await?;
                 instance::set_fact(txn, instance::SUMMARY_FACT, town::SUMMARY).await?;
                 instance::set_fact(txn, instance::DEMO_FACT, DEMO_VERSION).await?;
@@ -125,6 +137,7 @@ pub async fn seed(store: &Store) -> Result<SeedSummary, StoreError> {
                     organisations: orgs.len(),
                     places: town_places.len(),
                     accounts: town::ACCOUNTS.len(),
+                    services: directory::count(),
                 })
             })
         })
