@@ -7,6 +7,7 @@ mod assets;
 mod audit;
 mod client;
 mod csrf;
+mod directory;
 pub mod error;
 mod errors;
 mod forms;
@@ -34,6 +35,7 @@ pub use state::{AppState, WebSettings};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(home::routes())
+        .merge(directory::routes())
         .merge(identity::routes())
         .merge(audit::routes())
         .merge(api::routes())

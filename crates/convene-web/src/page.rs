@@ -37,7 +37,10 @@ impl Page {
     pub fn from_extensions(extensions: &Extensions, state: &AppState) -> Self {
         let visitor = extensions.get::<Visitor>();
         let complete = visitor.filter(|v| v.stage() == SessionStage::Complete);
-        let mut nav = Vec::new();
+        let mut nav = vec![NavItem {
+            href: "/find-support".into(),
+            label: "Find support",
+        }];
         if let Some(visitor) = complete {
             nav.push(NavItem {
                 href: "/account".into(),

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use convene_domain::directory::ServiceRecord;
+use convene_domain::directory::search::Candidate;
 use convene_domain::organisations::{OrganisationDetails, OrganisationKind};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict, Query};
 use sea_orm::{
@@ -196,13 +197,8 @@ pub struct ServiceFilter {
     pub text: Option<String>,
 }
 
-/// One page of matching documents (by name, then id) and the total.
-pub async fn page<C: ConnectionTrait>(
-    conn: &C,
-    filter: &ServiceFilter,
-    page: u64,
-    per_page: u64,
-) -> Result<(Vec<Value>, u64), StoreError> {
+/// The SQL condition for a filter (AND of everything given).
+fn condition_for(filter: &ServiceFilter) -> Condition {
     let mut condition = Condition::all();
     if filter.active_only {
         condition = condition.add(service::Column::Status.eq("active"));
@@ -266,6 +262,17 @@ pub async fn page<C: ConnectionTrait>(
                 ),
         );
     }
+    condition
+}
+
+/// One page of matching documents (by name, then id) and the total.
+pub async fn page<C: ConnectionTrait>(
+    conn: &C,
+    filter: &ServiceFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<Value>, u64), StoreError> {
+    let condition = condition_for(filter);
     let query = service::Entity::find().filter(condition);
     let total = query.clone().count(conn).await?;
     let rows = query
@@ -339,4 +346,54 @@ fn to_link(model: service_at_location::Model) -> Result<ServiceAtLocation, Store
         location_id: model.location_id,
         location: parse(&model.location)?,
     })
+}
+
+/// Every service matching the filter, with its places and terms, for
+/// ranking and distance in memory.
+pub async fn candidates<C: ConnectionTrait>(
+    conn: &C,
+    filter: &ServiceFilter,
+) -> Result<Vec<Candidate>, StoreError> {
+    let rows = service::Entity::find()
+        .filter(condition_for(filter))
+        .order_by_asc(service::Column::Name)
+        .order_by_asc(service::Column::Id)
+        .all(conn)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut places: std::collections::HashMap<Uuid, Vec<(f64, f64)>> =
+        std::collections::HashMap::new();
+    let mut terms: std::collections::HashMap<Uuid, Vec<Uuid>> = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        for link in service_at_location::Entity::find()
+            .filter(service_at_location::Column::ServiceId.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+        {
+            if let (Some(lat), Some(lon)) = (link.latitude, link.longitude) {
+                places.entry(link.service_id).or_default().push((lat, lon));
+            }
+        }
+        for tag in service_term::Entity::find()
+            .filter(service_term::Column::ServiceId.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+        {
+            terms.entry(tag.service_id).or_default().push(tag.term_id);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| Candidate {
+            places: places.remove(&row.id).unwrap_or_default(),
+            term_ids: terms.remove(&row.id).unwrap_or_default(),
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            organisation_id: row.organisation_id,
+            is_free: row.is_free,
+            minimum_age: row.minimum_age.and_then(|a| u16::try_from(a).ok()),
+            maximum_age: row.maximum_age.and_then(|a| u16::try_from(a).ok()),
+        })
+        .collect())
 }

@@ -1,0 +1,230 @@
+//! Public "Find support" pages: search the directory by words, need, age,
+//! cost and distance from a postcode, and read a service's page. No sign-in.
+
+mod report;
+mod service_page;
+mod view;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use convene_domain::directory::postcodes::Postcode;
+use convene_domain::directory::search::{SearchQuery, need_counts, search};
+use convene_domain::directory::taxonomy;
+use convene_store::directory::postcodes;
+use convene_store::directory::services::{self, ServiceFilter};
+
+use self::view::ServiceSummary;
+use crate::error::AppError;
+use crate::forms::FormErrors;
+use crate::page::Page;
+use crate::state::AppState;
+
+const PER_PAGE: usize = 20;
+pub const RADII: [u32; 5] = [1, 3, 5, 10, 25];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/find-support", get(find))
+        .route("/find-support/services/{id}", get(service_page::show))
+        .route("/find-support/services/{id}/report", post(report::submit))
+}
+
+/// The search form as submitted. Needs may repeat, so the query is read as
+/// pairs.
+#[derive(Debug, Clone, Default)]
+pub struct Form {
+    pub q: String,
+    pub needs: Vec<String>,
+    pub age: String,
+    pub free: bool,
+    pub postcode: String,
+    pub radius: String,
+    pub page: usize,
+}
+
+impl Form {
+    fn from_query(raw: Option<&str>) -> Form {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
+        let mut form = Form {
+            page: 1,
+            ..Default::default()
+        };
+        for (key, value) in pairs {
+            let value: String = value.chars().take(200).collect();
+            match key.as_str() {
+                "q" => form.q = value,
+                "need" => form.needs.push(value),
+                "age" => form.age = value,
+                "free" => form.free = value == "yes",
+                "postcode" => form.postcode = value,
+                "radius" => form.radius = value,
+                "page" => form.page = value.parse().unwrap_or(1).clamp(1, 10_000),
+                _ => {}
+            }
+        }
+        form
+    }
+
+    /// This search's query string, without the page (for page links).
+    pub fn query_without_page(&self) -> String {
+        let mut pairs: Vec<(&str, &str)> = vec![("q", &self.q)];
+        for need in &self.needs {
+            pairs.push(("need", need));
+        }
+        pairs.extend([
+            ("age", self.age.as_str()),
+            ("postcode", self.postcode.as_str()),
+            ("radius", self.radius.as_str()),
+        ]);
+        if self.free {
+            pairs.push(("free", "yes"));
+        }
+        serde_urlencoded::to_string(
+            pairs
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_default()
+    }
+
+    pub fn has_need(&self, code: &str) -> bool {
+        self.needs.iter().any(|n| n == code)
+    }
+}
+
+pub struct NeedOption {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub count: usize,
+}
+
+#[derive(Template)]
+#[template(path = "directory/find.html")]
+struct FindPage {
+    page: Page,
+    form: Form,
+    errors: FormErrors,
+    needs: Vec<NeedOption>,
+    results: Vec<ServiceSummary>,
+    total: usize,
+    page_number: usize,
+    pages: usize,
+    searched: bool,
+    radii: [u32; 5],
+}
+
+async fn find(
+    State(state): State<AppState>,
+    page: Page,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let form = Form::from_query(raw.as_deref());
+    let searched = raw.as_deref().is_some_and(|r| !r.is_empty());
+    let mut errors = FormErrors::default();
+    let mut query = SearchQuery {
+        words: form.q.clone(),
+        free_only: form.free,
+        needs: form
+            .needs
+            .iter()
+            .filter_map(|code| {
+                taxonomy::NEEDS
+                    .iter()
+                    .find(|(c, ..)| c == code)
+                    .map(|(c, ..)| taxonomy::need_id(c))
+            })
+            .collect(),
+        ..Default::default()
+    };
+    if !form.age.trim().is_empty() {
+        match form.age.trim().parse::<u16>() {
+            Ok(age) if age <= 130 => query.age = Some(age),
+            _ => errors.add("age", "Enter an age in years, like 7"),
+        }
+    }
+    if !form.postcode.trim().is_empty() {
+        match Postcode::parse(&form.postcode) {
+            Err(problem) => errors.add("postcode", problem.to_string()),
+            Ok(code) => match postcodes::find(state.store.conn(), &code).await? {
+                Some(place) => query.near = Some((place.latitude, place.longitude)),
+                None => errors.add(
+                    "postcode",
+                    format!(
+                        "We do not know where {code} is. Check it, or search without a postcode"
+                    ),
+                ),
+            },
+        }
+        let radius = form
+            .radius
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|r| RADII.contains(r))
+            .unwrap_or(5);
+        query.radius_miles = Some(f64::from(radius));
+    }
+    let filter = ServiceFilter {
+        active_only: true,
+        ..Default::default()
+    };
+    let candidates = services::candidates(state.store.conn(), &filter).await?;
+    let (hits, status) = if errors.is_empty() {
+        (search(&candidates, &query), StatusCode::OK)
+    } else {
+        (Vec::new(), StatusCode::UNPROCESSABLE_ENTITY)
+    };
+    // Counts show how many results each need would give with the other
+    // filters as they are.
+    let without_needs = SearchQuery {
+        needs: Vec::new(),
+        ..query.clone()
+    };
+    let unfiltered = if errors.is_empty() {
+        search(&candidates, &without_needs)
+    } else {
+        Vec::new()
+    };
+    let ids: Vec<_> = taxonomy::NEEDS
+        .iter()
+        .map(|(code, ..)| taxonomy::need_id(code))
+        .collect();
+    let counts = need_counts(&candidates, &unfiltered, &ids);
+    let needs = taxonomy::NEEDS
+        .iter()
+        .zip(counts)
+        .map(|((code, name, _), (_, count))| NeedOption { code, name, count })
+        .collect();
+    let total = hits.len();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let page_number = form.page.min(pages);
+    let mut results = Vec::new();
+    for hit in hits
+        .iter()
+        .skip((page_number - 1) * PER_PAGE)
+        .take(PER_PAGE)
+    {
+        if let Some(document) = services::document(state.store.conn(), hit.id).await? {
+            results.push(ServiceSummary::from_document(&document, hit.distance_miles));
+        }
+    }
+    let template = FindPage {
+        page,
+        form,
+        errors,
+        needs,
+        results,
+        total,
+        page_number,
+        pages,
+        searched,
+        radii: RADII,
+    };
+    Ok((status, Html(template.render()?)).into_response())
+}

@@ -1,0 +1,46 @@
+// Find support: search -> results -> a service page, with and without
+// JavaScript, accessible throughout.
+import { assert, assertAccessible, assertNoProblems, expectStatus, go, newPage } from "../lib.mjs";
+
+export async function searchToServicePage({ browser, baseUrl }) {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await page.goto(`${baseUrl}/`);
+  await go(page, "a:has-text('Find support near you')");
+  await assertAccessible(page, "find support page");
+  await page.fill("#q", "parenting");
+  await page.fill("#postcode", "BK3 2EA");
+  await page.selectOption("#radius", "3");
+  await go(page, "button:has-text('Search')");
+  const heading = await page.locator("#results").innerText();
+  assert(/\d+ services? found/.test(heading), `results heading was "${heading}"`);
+  assert(await page.getByText("miles away").first().isVisible(), "distances shown");
+  await assertAccessible(page, "search results");
+  await go(page, "h3 a >> nth=0");
+  assert((await page.locator("h1").count()) === 1, "a service page");
+  assert(await page.getByText("Who it is for").isVisible(), "who it is for");
+  await assertAccessible(page, "service page");
+
+  // A postcode that is not one: an error summary, not a crash.
+  await page.goto(`${baseUrl}/find-support?postcode=12345`);
+  assert(await page.locator(".govuk-error-summary").isVisible(), "postcode error shown");
+  await assertAccessible(page, "search with an error");
+  expectStatus(page, 422);
+  assertNoProblems(page, "find support journey");
+  await context.close();
+}
+
+export async function searchWorksWithoutJavaScript({ browser, baseUrl }) {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await newPage(context);
+  await page.goto(`${baseUrl}/find-support`);
+  await page.check("#need-food");
+  await page.check("#free");
+  await go(page, "button:has-text('Search')");
+  assert(page.url().includes("need=food"), page.url());
+  assert(await page.getByText("Emergency food parcels").isVisible(), "a free food service is listed");
+  assert((await page.getByRole("link", { name: "Millbrook food pantry", exact: true }).count()) === 0, "a paid one is not");
+  await go(page, "a:has-text('Emergency food parcels')");
+  assert((await page.locator("h1").innerText()) === "Emergency food parcels", "service page without JS");
+  await context.close();
+}
