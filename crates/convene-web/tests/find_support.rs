@@ -105,6 +105,10 @@ async fn app() -> TestApp {
             "food",
         ),
     ];
+    let mut documents = documents;
+    // The cafe opens weekday lunchtimes; the youth club Monday evenings.
+    documents[3]["schedules"] = json!([{ "id": "20000000-0000-4000-8000-000000000004", "freq": "WEEKLY", "byday": "MO,TU,WE,TH,FR", "opens_at": "12:00", "closes_at": "14:00" }]);
+    documents[1]["schedules"] = json!([{ "id": "20000000-0000-4000-8000-000000000002", "freq": "WEEKLY", "byday": "MO", "opens_at": "18:00", "closes_at": "21:00" }]);
     let clock: SharedClock = Arc::new(app.clock.clone());
     import_services(app.store(), &clock, &documents, "import:test")
         .await
@@ -264,4 +268,28 @@ async fn a_reported_problem_reaches_the_owner_and_reports_are_limited() {
         .post(&format!("{path}/report"), &[("message", "and again")])
         .await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn open_now_uses_uk_time() {
+    let app = app().await;
+    // The test clock starts at 09:00 UTC on Monday 23 November 2026 (GMT).
+    assert!(names(&app.get("/find-support?open=now").await.body).is_empty());
+    app.clock.advance(chrono::Duration::hours(3));
+    assert_eq!(
+        names(&app.get("/find-support?open=now").await.body),
+        ["Community cafe"]
+    );
+    app.clock.advance(chrono::Duration::hours(7));
+    assert_eq!(
+        names(&app.get("/find-support?open=now").await.body),
+        ["Youth club"]
+    );
+    // In summer, UK time is an hour ahead of UTC: 11:30 UTC is 12:30 BST.
+    app.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2027, 6, 7, 11, 30, 0).unwrap());
+    assert_eq!(
+        names(&app.get("/find-support?open=now").await.body),
+        ["Community cafe"]
+    );
 }

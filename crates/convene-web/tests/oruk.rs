@@ -313,6 +313,71 @@ async fn filters_combine_with_and() {
 }
 
 #[tokio::test]
+async fn day_time_and_distance_filters() {
+    let (app, _) = app_with_directory().await;
+    let store = app.store().conn();
+    // Give two services opening hours, and the test postcode a place.
+    let clock: SharedClock = Arc::new(app.clock.clone());
+    let mut morning = service(1, ORG_A, Some(0), Some(4), Some("early-years"));
+    morning["schedules"] = json!([{ "id": "20000000-0000-4000-8000-000000000001", "freq": "WEEKLY", "byday": "MO,WE", "opens_at": "09:30:00", "closes_at": "11:30:00" }]);
+    let mut evening = service(3, ORG_B, Some(11), Some(18), Some("food"));
+    evening["schedules"] = json!([{ "id": "20000000-0000-4000-8000-000000000003", "freq": "WEEKLY", "byday": "FR", "opens_at": "18:00:00", "closes_at": "21:00:00" }]);
+    evening["service_at_locations"][0]["location"]["latitude"] = json!(52.6);
+    import_services(app.store(), &clock, &[morning, evening], "import:test")
+        .await
+        .unwrap();
+    let place = convene_store::directory::postcodes::PostcodeLocation {
+        postcode: convene_domain::directory::postcodes::Postcode::parse("BK1 1AA").unwrap(),
+        latitude: 52.5,
+        longitude: -1.9,
+        lsoa: None,
+    };
+    convene_store::directory::postcodes::upsert(store, &[place])
+        .await
+        .unwrap();
+
+    assert_eq!(names(&app, "day=MO").await, ["Service 001"]);
+    assert_eq!(
+        names(&app, "day=friday").await,
+        ["Community Counselling", "Service 003"]
+    );
+    assert_eq!(names(&app, "start_time=17:00").await, ["Service 003"]);
+    assert_eq!(
+        names(&app, "end_time=11:30").await,
+        ["Service 001"],
+        "closing at the limit counts"
+    );
+    assert_eq!(
+        names(&app, "day=MO&start_time=17:00").await,
+        Vec::<String>::new(),
+        "one opening must meet both"
+    );
+    // Service 3 is about 6.9 miles (11.1 km) north of BK1 1AA; the others are at it.
+    let within = |metres: u32| format!("postcode=BK1+1AA&proximity={metres}");
+    assert_eq!(
+        names(&app, &within(11_000)).await.len(),
+        6,
+        "all but service 3 and the example (its coordinates are impossible)"
+    );
+    assert_eq!(names(&app, &within(12_000)).await.len(), 7);
+    // With a postcode, nearest comes first.
+    let (_, body) = json_of(
+        &app,
+        "/oruk/services?postcode=BK1+1AA&proximity=20000&per_page=100",
+    )
+    .await;
+    let last = body["contents"].as_array().unwrap().last().unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(last, "Service 003");
+    let list_item = validator("schema/compiled/service_list.json");
+    for item in body["contents"].as_array().unwrap() {
+        assert_valid(&list_item, item, "an item of a filtered page");
+    }
+}
+
+#[tokio::test]
 async fn the_whole_feed_comes_as_ndjson() {
     let (app, _) = app_with_directory().await;
     let reply = app.get("/oruk/services?format=ndjson").await;
@@ -341,7 +406,11 @@ async fn bad_parameters_are_clear_json_errors() {
         ("modified_after=last-week", "modified_after"),
         ("minimal=maybe", "minimal"),
         ("format=xml", "format"),
-        ("day=MO", "day"),
+        ("day=XX", "day"),
+        ("start_time=noon", "start_time"),
+        ("proximity=500", "postcode"),
+        ("postcode=BK1+1AA&proximity=-3", "proximity"),
+        ("postcode=12345", "postcode"),
     ] {
         let (status, body) = json_of(&app, &format!("/oruk/services?{query}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");

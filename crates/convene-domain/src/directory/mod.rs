@@ -4,6 +4,7 @@
 pub mod document;
 pub mod feed;
 pub mod postcodes;
+pub mod schedules;
 pub mod search;
 pub mod taxonomy;
 

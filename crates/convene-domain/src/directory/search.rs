@@ -1,8 +1,11 @@
 //! Finding support: matching words (with English stemming, so "parenting"
 //! finds "parent"), needs, age, cost and distance, and ranking what matches.
 
+use chrono::{NaiveDateTime, NaiveTime, Weekday};
 use rust_stemmers::{Algorithm, Stemmer};
 use uuid::Uuid;
+
+use super::schedules::{WeeklyOpening, is_open_at};
 
 /// One service as search sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +20,7 @@ pub struct Candidate {
     /// (latitude, longitude) of each place it is delivered.
     pub places: Vec<(f64, f64)>,
     pub term_ids: Vec<Uuid>,
+    pub openings: Vec<WeeklyOpening>,
 }
 
 /// What someone is looking for. Every part given must match (AND).
@@ -30,6 +34,29 @@ pub struct SearchQuery {
     /// Where the person is, and how far they will go.
     pub near: Option<(f64, f64)>,
     pub radius_miles: Option<f64>,
+    /// Open at this local (Europe/London) time.
+    pub open_at: Option<NaiveDateTime>,
+    /// Has an opening on this day, starting at or after `starts_from` and
+    /// ending by `ends_by` (one opening must meet all that are given).
+    pub day: Option<Weekday>,
+    pub starts_from: Option<NaiveTime>,
+    pub ends_by: Option<NaiveTime>,
+}
+
+impl SearchQuery {
+    fn times_match(&self, openings: &[WeeklyOpening]) -> bool {
+        if self.open_at.is_some_and(|at| !is_open_at(openings, at)) {
+            return false;
+        }
+        if self.day.is_none() && self.starts_from.is_none() && self.ends_by.is_none() {
+            return true;
+        }
+        openings.iter().any(|o| {
+            self.day.is_none_or(|d| o.days.contains(&d))
+                && self.starts_from.is_none_or(|t| o.opens >= t)
+                && self.ends_by.is_none_or(|t| o.closes <= t)
+        })
+    }
 }
 
 /// A match: how well, and how far away its nearest place is.
@@ -70,6 +97,9 @@ pub fn search(candidates: &[Candidate], query: &SearchQuery) -> Vec<Hit> {
                 return None;
             }
             if !query.needs.is_empty() && !c.term_ids.iter().any(|t| query.needs.contains(t)) {
+                return None;
+            }
+            if !query.times_match(&c.openings) {
                 return None;
             }
             if let Some(age) = query.age
@@ -168,6 +198,9 @@ mod tests {
             maximum_age: ages.1,
             places: vec![place],
             term_ids: vec![Uuid::from_u128(100 + n % 2)],
+            openings: super::super::schedules::openings(
+                &serde_json::json!({"schedules": [{"byday": if n == 2 { "FR" } else { "MO,TU" }, "opens_at": if n == 2 { "18:00" } else { "09:00" }, "closes_at": if n == 2 { "21:00" } else { "12:00" }}]}),
+            ),
         }
     }
 
@@ -287,6 +320,63 @@ mod tests {
         assert!(everything[0].distance_miles.unwrap() < 0.001);
         // One degree of latitude is about 69 miles.
         assert!((distance_miles((53.0, -1.8), (54.0, -1.8)) - 69.1).abs() < 0.2);
+    }
+
+    #[test]
+    fn opening_times_filter() {
+        let monday = |h, m| {
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+                .unwrap()
+                .and_hms_opt(h, m, 0)
+                .unwrap()
+        };
+        let at = |q: SearchQuery| ids(&search(&all(), &q));
+        assert_eq!(
+            at(SearchQuery {
+                open_at: Some(monday(10, 0)),
+                ..Default::default()
+            }),
+            [3, 1]
+        );
+        assert_eq!(
+            at(SearchQuery {
+                open_at: Some(monday(19, 0)),
+                ..Default::default()
+            }),
+            Vec::<u128>::new()
+        );
+        assert_eq!(
+            at(SearchQuery {
+                day: Some(Weekday::Fri),
+                ..Default::default()
+            }),
+            [2]
+        );
+        let evening = NaiveTime::from_hms_opt(17, 0, 0);
+        assert_eq!(
+            at(SearchQuery {
+                starts_from: evening,
+                ..Default::default()
+            }),
+            [2]
+        );
+        assert_eq!(
+            at(SearchQuery {
+                ends_by: NaiveTime::from_hms_opt(12, 0, 0),
+                ..Default::default()
+            }),
+            [3, 1],
+            "closing exactly at the limit counts"
+        );
+        assert_eq!(
+            at(SearchQuery {
+                day: Some(Weekday::Mon),
+                starts_from: evening,
+                ..Default::default()
+            }),
+            Vec::<u128>::new(),
+            "one opening must meet both"
+        );
     }
 
     #[test]

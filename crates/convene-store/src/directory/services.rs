@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use convene_domain::directory::ServiceRecord;
+use convene_domain::directory::schedules::openings;
 use convene_domain::directory::search::Candidate;
 use convene_domain::organisations::{OrganisationDetails, OrganisationKind};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict, Query};
@@ -394,6 +395,9 @@ pub async fn candidates<C: ConnectionTrait>(
             is_free: row.is_free,
             minimum_age: row.minimum_age.and_then(|a| u16::try_from(a).ok()),
             maximum_age: row.maximum_age.and_then(|a| u16::try_from(a).ok()),
+            openings: serde_json::from_str::<Value>(&row.document)
+                .map(|doc| openings(&doc))
+                .unwrap_or_default(),
         })
         .collect())
 }

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use convene_domain::directory::postcodes::Postcode;
+use convene_domain::directory::schedules::london_time;
 use convene_domain::directory::search::{SearchQuery, need_counts, search};
 use convene_domain::directory::taxonomy;
 use convene_store::directory::postcodes;
@@ -41,6 +42,7 @@ pub struct Form {
     pub needs: Vec<String>,
     pub age: String,
     pub free: bool,
+    pub open_now: bool,
     pub postcode: String,
     pub radius: String,
     pub page: usize,
@@ -61,6 +63,7 @@ impl Form {
                 "need" => form.needs.push(value),
                 "age" => form.age = value,
                 "free" => form.free = value == "yes",
+                "open" => form.open_now = value == "now",
                 "postcode" => form.postcode = value,
                 "radius" => form.radius = value,
                 "page" => form.page = value.parse().unwrap_or(1).clamp(1, 10_000),
@@ -83,6 +86,9 @@ impl Form {
         ]);
         if self.free {
             pairs.push(("free", "yes"));
+        }
+        if self.open_now {
+            pairs.push(("open", "now"));
         }
         serde_urlencoded::to_string(
             pairs
@@ -142,6 +148,9 @@ async fn find(
             .collect(),
         ..Default::default()
     };
+    if form.open_now {
+        query.open_at = Some(london_time(state.clock.now()));
+    }
     if !form.age.trim().is_empty() {
         match form.age.trim().parse::<u16>() {
             Ok(age) if age <= 130 => query.age = Some(age),

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use convene_domain::directory::document::tidy;
+use convene_domain::directory::search::search;
 use convene_store::directory::{services, taxonomies};
 use serde_json::{Map, Value, json};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -83,15 +84,59 @@ async fn list_services(
     State(state): State<AppState>,
     Query(params): Query<ServiceParams>,
 ) -> Result<Response, AppError> {
-    let filter = params.filter(&state).await?;
-    if params.is_ndjson()? {
-        return ndjson(&state, &filter).await;
-    }
+    let plan = params.plan(&state).await?;
     let (page_number, per_page) = params.list.page()?;
     let (minimal, full) = (params.minimal()?, params.full()?);
-    let (documents, total) =
-        services::page(state.store.conn(), &filter, page_number, per_page).await?;
-    let items: Vec<Value> = documents
+    let ndjson_wanted = params.is_ndjson()?;
+    let Some(query) = plan.memory else {
+        if ndjson_wanted {
+            return ndjson(&state, &plan.filter).await;
+        }
+        let (documents, total) =
+            services::page(state.store.conn(), &plan.filter, page_number, per_page).await?;
+        return Ok(Json(page_of(
+            shaped(&documents, minimal, full),
+            total,
+            page_number,
+            per_page,
+        ))
+        .into_response());
+    };
+    // Times and distance are judged by search over the matching services,
+    // nearest first when a postcode is given.
+    let candidates = services::candidates(state.store.conn(), &plan.filter).await?;
+    let hits = search(&candidates, &query);
+    let total = hits.len() as u64;
+    let chosen: Vec<_> = if ndjson_wanted {
+        hits.iter().collect()
+    } else {
+        hits.iter()
+            .skip(((page_number - 1) * per_page) as usize)
+            .take(per_page as usize)
+            .collect()
+    };
+    let mut documents = Vec::with_capacity(chosen.len());
+    for hit in chosen {
+        if let Some(doc) = services::document(state.store.conn(), hit.id).await? {
+            documents.push(doc);
+        }
+    }
+    if ndjson_wanted {
+        let body: String = documents.iter().map(|d| format!("{d}\n")).collect();
+        return Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response());
+    }
+    Ok(Json(page_of(
+        shaped(&documents, minimal, full),
+        total,
+        page_number,
+        per_page,
+    ))
+    .into_response())
+}
+
+/// Each document in the form asked for.
+fn shaped(documents: &[Value], minimal: bool, full: bool) -> Vec<Value> {
+    documents
         .iter()
         .map(|doc| {
             if minimal {
@@ -102,8 +147,7 @@ async fn list_services(
                 list_form(doc)
             }
         })
-        .collect();
-    Ok(Json(page_of(items, total, page_number, per_page)).into_response())
+        .collect()
 }
 
 /// The whole feed, one full service per line, read a page at a time so the

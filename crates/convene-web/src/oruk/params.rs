@@ -1,7 +1,11 @@
 //! Query parameters of the ORUK endpoints. Everything arrives as text and is
 //! checked here, so a bad value is a clear 400 naming the parameter.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use convene_domain::directory::postcodes::Postcode;
+use convene_domain::directory::schedules::parse_day;
+use convene_domain::directory::search::SearchQuery;
+use convene_store::directory::postcodes;
 use convene_store::directory::services::ServiceFilter;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -109,22 +113,10 @@ impl ServiceParams {
         }
     }
 
-    /// The store's filter: only active services, and every parameter given
-    /// (AND semantics).
-    pub async fn filter(&self, _state: &AppState) -> Result<ServiceFilter, AppError> {
-        for (name, value) in [
-            ("day", &self.day),
-            ("start_time", &self.start_time),
-            ("end_time", &self.end_time),
-            ("postcode", &self.postcode),
-            ("proximity", &self.proximity),
-        ] {
-            if value.as_deref().is_some_and(|v| !v.trim().is_empty()) {
-                return Err(AppError::BadRequest(format!(
-                    "{name} is not supported by this directory yet; the other filters are"
-                )));
-            }
-        }
+    /// How to answer: the store's filter (only active services, and every
+    /// parameter given, AND), plus the parts only search can judge (times,
+    /// distance), when any are asked for.
+    pub async fn plan(&self, state: &AppState) -> Result<Plan, AppError> {
         let minimum_age =
             number(self.minimum_age.as_deref(), "minimum_age", 0..=130)?.map(|a| a as u16);
         let maximum_age =
@@ -148,7 +140,7 @@ impl ServiceParams {
                 )
             })?),
         };
-        Ok(ServiceFilter {
+        let mut filter = ServiceFilter {
             active_only: true,
             organisation_id: id(self.organization_id.as_deref(), "organization_id")?,
             taxonomy_term_id: id(self.taxonomy_term_id.as_deref(), "taxonomy_term_id")?,
@@ -161,8 +153,79 @@ impl ServiceParams {
                 .clone()
                 .filter(|s| !s.trim().is_empty())
                 .map(|s| s.chars().take(200).collect()),
-        })
+        };
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+        };
+        let day = match given(&self.day) {
+            None => None,
+            Some(text) => {
+                Some(parse_day(&text).ok_or_else(|| bad("day", "a day like MO or Monday"))?)
+            }
+        };
+        let clock_time =
+            |value: Option<String>, name: &str| -> Result<Option<NaiveTime>, AppError> {
+                match value {
+                    None => Ok(None),
+                    Some(text) => NaiveTime::parse_from_str(&text, "%H:%M:%S")
+                        .or_else(|_| NaiveTime::parse_from_str(&text, "%H:%M"))
+                        .map(Some)
+                        .map_err(|_| bad(name, "a time like 09:30")),
+                }
+            };
+        let starts_from = clock_time(given(&self.start_time), "start_time")?;
+        let ends_by = clock_time(given(&self.end_time), "end_time")?;
+        let radius_miles = match given(&self.proximity) {
+            None => None,
+            Some(text) => Some(
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|m| m.is_finite() && *m > 0.0)
+                    .map(|metres| metres / 1609.344)
+                    .ok_or_else(|| bad("proximity", "a distance in metres, more than 0"))?,
+            ),
+        };
+        let near = match given(&self.postcode) {
+            None if radius_miles.is_some() => return Err(bad("postcode", "given with proximity")),
+            None => None,
+            Some(text) => {
+                let code = Postcode::parse(&text)
+                    .map_err(|_| bad("postcode", "a UK postcode like BK3 2EA"))?;
+                let place = postcodes::find(state.store.conn(), &code)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::BadRequest(format!(
+                            "postcode {code} is not one this directory knows"
+                        ))
+                    })?;
+                Some((place.latitude, place.longitude))
+            }
+        };
+        let memory =
+            (day.is_some() || starts_from.is_some() || ends_by.is_some() || near.is_some()).then(
+                || SearchQuery {
+                    // Words are matched by search (with stemming) on this path.
+                    words: filter.text.take().unwrap_or_default(),
+                    near,
+                    radius_miles,
+                    day,
+                    starts_from,
+                    ends_by,
+                    ..Default::default()
+                },
+            );
+        Ok(Plan { filter, memory })
     }
+}
+
+/// How to answer a `/services` request.
+#[derive(Debug)]
+pub struct Plan {
+    pub filter: ServiceFilter,
+    pub memory: Option<SearchQuery>,
 }
 
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
