@@ -5,6 +5,7 @@
 //! reminders, retention and scheduled imports join it as those capabilities
 //! arrive, each as another task here.
 
+pub mod feed;
 pub mod import;
 mod worker;
 

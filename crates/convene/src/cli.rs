@@ -57,6 +57,22 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
+    /// Import an Open Referral UK 3.0 feed over HTTP (its base URL, e.g.
+    /// https://directory.example/oruk): every page, then every service.
+    /// Later runs fetch only services changed since the last complete one.
+    Oruk {
+        /// The feed's base URL.
+        url: String,
+        /// Fetch every service, not only those changed since the last import.
+        #[arg(long)]
+        full: bool,
+        /// Requests at once (1 to 32).
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Seconds before any one request is given up.
+        #[arg(long, default_value_t = 30)]
+        timeout_seconds: u64,
+    },
     /// Import a saved Open Referral UK 3.0 feed: one service, a page, an
     /// array of services, or NDJSON. Bad records are reported and skipped
     /// whole; importing the same feed again changes nothing.

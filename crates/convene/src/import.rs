@@ -6,8 +6,9 @@ use std::sync::Arc;
 use anyhow::{Context, anyhow};
 use convene_domain::clock::{SharedClock, SystemClock};
 use convene_domain::directory::feed::service_documents;
+use convene_jobs::feed::{FetchOptions, fetch_services};
 use convene_jobs::import::{import_postcodes, import_services};
-use convene_store::Store;
+use convene_store::{Store, instance};
 
 use crate::cli::ImportCommand;
 
@@ -16,6 +17,12 @@ const MAX_FEED_BYTES: u64 = 512 * 1024 * 1024;
 
 pub async fn run(store: &Store, command: &ImportCommand) -> anyhow::Result<bool> {
     match command {
+        ImportCommand::Oruk {
+            url,
+            full,
+            concurrency,
+            timeout_seconds,
+        } => oruk_url(store, url, *full, *concurrency, *timeout_seconds).await,
         ImportCommand::OrukFile { file } => oruk_file(store, file).await,
         ImportCommand::Postcodes { file } => {
             let reader = std::fs::File::open(file)
@@ -30,6 +37,71 @@ pub async fn run(store: &Store, command: &ImportCommand) -> anyhow::Result<bool>
             Ok(true)
         }
     }
+}
+
+async fn oruk_url(
+    store: &Store,
+    url: &str,
+    full: bool,
+    concurrency: usize,
+    timeout_seconds: u64,
+) -> anyhow::Result<bool> {
+    if !(1..=32).contains(&concurrency) {
+        anyhow::bail!("--concurrency must be between 1 and 32");
+    }
+    if !(1..=600).contains(&timeout_seconds) {
+        anyhow::bail!("--timeout-seconds must be between 1 and 600");
+    }
+    let clock: SharedClock = Arc::new(SystemClock);
+    let started = clock.now();
+    let key = format!("import_last:{}", url.trim_end_matches('/'));
+    let since = if full {
+        None
+    } else {
+        instance::fact(store.conn(), &key)
+            .await?
+            .and_then(|text| chrono::DateTime::parse_from_rfc3339(&text).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let options = FetchOptions {
+        concurrency,
+        timeout: std::time::Duration::from_secs(timeout_seconds),
+        modified_after: since,
+        ..Default::default()
+    };
+    let documents = fetch_services(url, &options)
+        .await
+        .map_err(|e| anyhow!("{e}; nothing was imported"))?;
+    let report = import_services(
+        store,
+        &clock,
+        &documents,
+        &format!("import:{}", url.trim_end_matches('/')),
+    )
+    .await?;
+    for error in &report.refused {
+        eprintln!("refused: {error}");
+    }
+    for id in &report.conflicts {
+        eprintln!(
+            "conflict: service {id} was edited in Convene since it was imported; not overwritten"
+        );
+    }
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    // The next run asks only for what changed after this one began.
+    instance::set_fact(store.conn(), &key, &started.to_rfc3339()).await?;
+    let scope = match since {
+        Some(t) => format!(" (changed since {})", t.format("%Y-%m-%d %H:%M UTC")),
+        None => String::new(),
+    };
+    println!(
+        "{url}{scope}: {} fetched; {}",
+        documents.len(),
+        report.summary()
+    );
+    Ok(report.refused.is_empty())
 }
 
 async fn oruk_file(store: &Store, file: &Path) -> anyhow::Result<bool> {

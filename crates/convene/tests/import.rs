@@ -1,0 +1,163 @@
+//! `convene import`: from a live ORUK feed (another Convene serving its demo
+//! directory), from files, and what happens when a feed misbehaves.
+
+mod common;
+
+use common::{Server, convene, run, stderr, stdout};
+use convene_store::directory::services;
+use convene_store::{DatabaseSettings, Store};
+
+fn cmd(dir: &std::path::Path, url: &str, args: &[&str]) -> std::process::Output {
+    let mut c = convene(dir, url);
+    c.args(args);
+    run(c)
+}
+
+async fn service_count(url: &str) -> u64 {
+    let store = Store::connect(&DatabaseSettings::new(url.to_string()))
+        .await
+        .unwrap();
+    let count = services::count(store.conn()).await.unwrap();
+    store.close().await.unwrap();
+    count
+}
+
+both_backends!(
+    a_live_feed_imports_once_then_only_changes,
+    |db| async move {
+        // The feed: a second Convene serving the demo directory.
+        let source_dir = tempfile::tempdir().unwrap();
+        let source_db = format!("sqlite://{}/source.db", source_dir.path().display());
+        assert!(
+            cmd(source_dir.path(), &source_db, &["demo", "--no-serve"])
+                .status
+                .success()
+        );
+        let mut source = Server::start(source_dir.path(), &source_db, &["serve"]);
+        let feed = format!("{}/oruk", source.url);
+
+        let dir = tempfile::tempdir().unwrap();
+        assert!(cmd(dir.path(), &db.url, &["migrate"]).status.success());
+        let first = cmd(dir.path(), &db.url, &["import", "oruk", &feed]);
+        assert!(first.status.success(), "{}", stderr(&first));
+        assert!(
+            stdout(&first).contains("64 fetched; 64 created"),
+            "{}",
+            stdout(&first)
+        );
+        assert_eq!(service_count(&db.url).await, 64);
+
+        let again = cmd(dir.path(), &db.url, &["import", "oruk", &feed]);
+        assert!(
+            stdout(&again).contains("0 fetched"),
+            "only changes are fetched: {}",
+            stdout(&again)
+        );
+        let full = cmd(dir.path(), &db.url, &["import", "oruk", &feed, "--full"]);
+        assert!(
+            stdout(&full).contains("64 fetched; 0 created, 0 updated, 64 unchanged"),
+            "{}",
+            stdout(&full)
+        );
+        assert!(source.terminate().success());
+    }
+);
+
+#[tokio::test]
+async fn a_feed_that_hangs_times_out_and_changes_nothing() {
+    // A server that accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/x.db", dir.path().display());
+    assert!(cmd(dir.path(), &url, &["migrate"]).status.success());
+    let output = cmd(
+        dir.path(),
+        &url,
+        &[
+            "import",
+            "oruk",
+            &format!("http://{address}/oruk"),
+            "--timeout-seconds",
+            "1",
+        ],
+    );
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("timed out") && message.contains("nothing was imported"),
+        "{message}"
+    );
+    assert_eq!(service_count(&url).await, 0);
+}
+
+both_backends!(
+    a_saved_feed_reports_bad_records_and_imports_the_rest,
+    |db| async move {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(cmd(dir.path(), &db.url, &["migrate"]).status.success());
+        let file = dir.path().join("feed.ndjson");
+        let good = r#"{"id":"00000000-0000-4000-8000-000000000001","name":"Good","status":"active","organization_id":"10000000-0000-4000-8000-000000000001"}"#;
+        let bad = r#"{"id":"00000000-0000-4000-8000-000000000002","name":"Bad","status":"open","organization_id":"10000000-0000-4000-8000-000000000001"}"#;
+        std::fs::write(&file, format!("{good}\n{bad}\n")).unwrap();
+        let output = cmd(
+            dir.path(),
+            &db.url,
+            &["import", "oruk-file", file.to_str().unwrap()],
+        );
+        assert_eq!(output.status.code(), Some(2), "some records refused");
+        assert!(
+            stderr(&output)
+                .contains("refused: service 00000000-0000-4000-8000-000000000002: status:"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(stdout(&output).contains("1 created"));
+        assert_eq!(service_count(&db.url).await, 1);
+        std::fs::write(&file, "{ not json").unwrap();
+        let broken = cmd(
+            dir.path(),
+            &db.url,
+            &["import", "oruk-file", file.to_str().unwrap()],
+        );
+        assert!(!broken.status.success());
+        assert!(stderr(&broken).contains("nothing was imported"));
+        assert_eq!(service_count(&db.url).await, 1);
+    }
+);
+
+both_backends!(postcodes_load_from_an_onspd_style_csv, |db| async move {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(cmd(dir.path(), &db.url, &["migrate"]).status.success());
+    let file = dir.path().join("onspd.csv");
+    std::fs::write(&file, "pcd,pcds,lat,long,lsoa21\nBK1 1AA,BK1 1AA,53.1,-1.8,E01000001\nBK9 9ZZ,BK9 9ZZ,99.999999,0.000000,\nnonsense,nonsense,1,1,\n").unwrap();
+    let output = cmd(
+        dir.path(),
+        &db.url,
+        &["import", "postcodes", file.to_str().unwrap()],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("Loaded 1 postcodes (2 rows"),
+        "{}",
+        stdout(&output)
+    );
+    std::fs::write(&file, "postcode,latitude\nBK1 1AA,53.1\n").unwrap();
+    let wrong = cmd(
+        dir.path(),
+        &db.url,
+        &["import", "postcodes", file.to_str().unwrap()],
+    );
+    assert!(!wrong.status.success());
+    assert!(
+        stderr(&wrong).contains("no pcds column"),
+        "{}",
+        stderr(&wrong)
+    );
+});
