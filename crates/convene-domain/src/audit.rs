@@ -41,6 +41,8 @@ pub enum AuditAction {
     UserEnabled,
     OrganisationCreated,
     SignInSettingsChanged,
+    ServiceChangeProposed,
+    ServiceChangeDecided,
     PermissionDenied,
     AuditSearched,
     AuditExported,
@@ -49,7 +51,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 29] = [
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::SignInThrottled,
@@ -72,6 +74,8 @@ impl AuditAction {
         Self::UserEnabled,
         Self::OrganisationCreated,
         Self::SignInSettingsChanged,
+        Self::ServiceChangeProposed,
+        Self::ServiceChangeDecided,
         Self::PermissionDenied,
         Self::AuditSearched,
         Self::AuditExported,
@@ -103,6 +107,8 @@ impl AuditAction {
             Self::UserEnabled => "user_enabled",
             Self::OrganisationCreated => "organisation_created",
             Self::SignInSettingsChanged => "sign_in_settings_changed",
+            Self::ServiceChangeProposed => "service_change_proposed",
+            Self::ServiceChangeDecided => "service_change_decided",
             Self::PermissionDenied => "permission_denied",
             Self::AuditSearched => "audit_searched",
             Self::AuditExported => "audit_exported",

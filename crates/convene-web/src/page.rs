@@ -60,6 +60,12 @@ impl Page {
                     label: "Your organisation",
                 });
             }
+            if may(principal, Action::ManageDirectory) {
+                nav.push(NavItem {
+                    href: "/directory".into(),
+                    label: "Directory",
+                });
+            }
             if may(principal, Action::SearchAudit) {
                 nav.push(NavItem {
                     href: "/audit".into(),

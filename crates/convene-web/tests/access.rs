@@ -33,6 +33,10 @@ enum Rule {
     ManageUsers,
     /// Safeguarding leads and organisation admins anywhere, platform admins.
     Audit,
+    /// Organisation administrators and coordinators.
+    Directory,
+    /// Coordinators.
+    Approve,
 }
 
 struct Route {
@@ -173,6 +177,35 @@ const ROUTES: &[Route] = &[
         rule: Rule::Public,
         form: &[("message", "Wrong times")],
     },
+    route(Method::Get, "/directory", Rule::Directory),
+    route(Method::Get, "/directory/services/new", Rule::Directory),
+    route(Method::Post, "/directory/services/new", Rule::Directory),
+    route(
+        Method::Get,
+        "/directory/services/{random}/edit",
+        Rule::Directory,
+    ),
+    route(
+        Method::Post,
+        "/directory/services/{random}/edit",
+        Rule::Directory,
+    ),
+    route(
+        Method::Get,
+        "/directory/services/{random}/history",
+        Rule::Directory,
+    ),
+    route(Method::Get, "/directory/approvals", Rule::Approve),
+    route(
+        Method::Post,
+        "/directory/approvals/{random}/approve",
+        Rule::Approve,
+    ),
+    route(
+        Method::Post,
+        "/directory/approvals/{random}/reject",
+        Rule::Approve,
+    ),
     route(Method::Get, "/oruk", Rule::Public),
     route(Method::Get, "/oruk/", Rule::Public),
     route(Method::Get, "/oruk/services", Rule::Public),
@@ -205,6 +238,10 @@ fn allowed(rule: Rule, role: Option<Role>, own_organisation: bool) -> bool {
             role,
             Role::PlatformAdmin | Role::OrganisationAdmin | Role::SafeguardingLead
         ),
+        (Rule::Directory, Some(role)) => {
+            matches!(role, Role::Coordinator | Role::OrganisationAdmin)
+        }
+        (Rule::Approve, Some(role)) => role == Role::Coordinator,
     }
 }
 

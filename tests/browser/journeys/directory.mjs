@@ -44,3 +44,21 @@ export async function searchWorksWithoutJavaScript({ browser, baseUrl }) {
   assert((await page.locator("h1").innerText()) === "Emergency food parcels", "service page without JS");
   await context.close();
 }
+
+export async function aCoordinatorEditsAListing({ browser, baseUrl }) {
+  const { signIn } = await import("../lib.mjs");
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await signIn(page, baseUrl, "coordinator@brackenbury.example");
+  await go(page, "a:has-text('Directory')");
+  await assertAccessible(page, "directory listings");
+  await go(page, "a:has-text('Change Stay and play')");
+  await assertAccessible(page, "edit a listing");
+  await page.fill("#description", "Play sessions for babies and toddlers with their parents and carers. Now with a library corner.");
+  await go(page, "button:has-text('Publish')");
+  assert(await page.getByText("The service is published.").isVisible(), "published");
+  await page.goto(`${baseUrl}/find-support?q=library`);
+  assert(await page.getByRole("link", { name: "Stay and play", exact: true }).isVisible(), "the change is public");
+  assertNoProblems(page, "editing journey");
+  await context.close();
+}

@@ -43,6 +43,13 @@ pub enum Action {
     /// Open the audit search at all (what it shows is narrowed by
     /// [`audit_scope`]).
     SearchAudit,
+    /// See the directory's editing pages (administrators of any
+    /// organisation, coordinators).
+    ManageDirectory,
+    /// Propose changes to one organisation's services.
+    EditServices { organisation_id: Uuid },
+    /// Approve or reject changes, and publish without approval.
+    ApproveServices,
 }
 
 impl Action {
@@ -52,6 +59,9 @@ impl Action {
             Self::ManageOwnAccount => Scope::Account,
             Self::AdministerPlatform | Self::ManageUsers { .. } => Scope::Admin,
             Self::ReadAudit { .. } | Self::ReadAllAudit | Self::SearchAudit => Scope::AuditRead,
+            Self::ManageDirectory | Self::EditServices { .. } | Self::ApproveServices => {
+                Scope::Directory
+            }
         }
     }
 }
@@ -111,6 +121,16 @@ pub fn may(who: &Principal, action: Action) -> bool {
         Action::SearchAudit => {
             audit_scope(who).is_some_and(|scope| scope.is_none_or(|orgs| !orgs.is_empty()))
         }
+        Action::ManageDirectory => {
+            who.has_role(Role::Coordinator) || who.has_role(Role::OrganisationAdmin)
+        }
+        Action::EditServices { organisation_id } => {
+            who.has_role(Role::Coordinator)
+                || who
+                    .roles_in(organisation_id)
+                    .any(|r| r == Role::OrganisationAdmin)
+        }
+        Action::ApproveServices => who.has_role(Role::Coordinator),
     }
 }
 
@@ -183,6 +203,33 @@ mod tests {
                 expected_users,
                 "{role}"
             );
+            let edits = matches!(role, Role::Coordinator | Role::OrganisationAdmin);
+            assert_eq!(
+                may(
+                    &who,
+                    Action::EditServices {
+                        organisation_id: SCHOOL
+                    }
+                ),
+                edits,
+                "{role}"
+            );
+            assert_eq!(
+                may(
+                    &who,
+                    Action::EditServices {
+                        organisation_id: CLINIC
+                    }
+                ),
+                role == Role::Coordinator,
+                "{role}"
+            );
+            assert_eq!(
+                may(&who, Action::ApproveServices),
+                role == Role::Coordinator,
+                "{role}"
+            );
+            assert_eq!(may(&who, Action::ManageDirectory), edits, "{role}");
             let expected_audit = matches!(
                 role,
                 Role::PlatformAdmin | Role::OrganisationAdmin | Role::SafeguardingLead

@@ -49,16 +49,19 @@ pub enum Scope {
     Admin,
     /// Reading the audit trail.
     AuditRead,
+    /// Editing the directory.
+    Directory,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Self::Account, Self::Admin, Self::AuditRead];
+    pub const ALL: [Scope; 4] = [Self::Account, Self::Admin, Self::AuditRead, Self::Directory];
 
     pub fn code(self) -> &'static str {
         match self {
             Self::Account => "account",
             Self::Admin => "admin",
             Self::AuditRead => "audit:read",
+            Self::Directory => "directory",
         }
     }
 
@@ -93,7 +96,7 @@ impl fmt::Display for Scope {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown scope {0:?} (scopes: account, admin, audit:read)")]
+#[error("unknown scope {0:?} (scopes: account, admin, audit:read, directory)")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {

@@ -3,3 +3,4 @@
 pub mod postcodes;
 pub mod services;
 pub mod taxonomies;
+pub mod versions;

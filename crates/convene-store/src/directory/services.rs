@@ -83,6 +83,16 @@ pub async fn upsert<C: ConnectionTrait>(
         last_modified: Set(record.last_modified.unwrap_or(now)),
         created_at: Set(existing.as_ref().map_or(now, |e| e.created_at)),
         updated_at: Set(now),
+        delivery_modes: Set(existing
+            .as_ref()
+            .map(|e| e.delivery_modes.clone())
+            .unwrap_or_default()),
+        who_can_refer: Set(existing
+            .as_ref()
+            .map(|e| e.who_can_refer.clone())
+            .unwrap_or_default()),
+        last_reviewed_at: Set(existing.as_ref().and_then(|e| e.last_reviewed_at)),
+        reviewed_by: Set(existing.as_ref().and_then(|e| e.reviewed_by)),
     };
     service::Entity::insert(model)
         .on_conflict(
@@ -400,4 +410,78 @@ pub async fn candidates<C: ConnectionTrait>(
                 .unwrap_or_default(),
         })
         .collect())
+}
+
+/// Convene's own fields and review of a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRow {
+    pub id: Uuid,
+    pub name: String,
+    pub organisation_id: Uuid,
+    pub status: String,
+    pub delivery_modes: Vec<String>,
+    pub who_can_refer: String,
+    pub last_reviewed_at: Option<DateTime<Utc>>,
+}
+
+fn to_row(m: service::Model) -> ServiceRow {
+    ServiceRow {
+        id: m.id,
+        name: m.name,
+        organisation_id: m.organisation_id,
+        status: m.status,
+        delivery_modes: m
+            .delivery_modes
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        who_can_refer: m.who_can_refer,
+        last_reviewed_at: m.last_reviewed_at,
+    }
+}
+
+pub async fn row<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<ServiceRow>, StoreError> {
+    Ok(service::Entity::find_by_id(id).one(conn).await?.map(to_row))
+}
+
+/// Services of these organisations (all when `None`), by name.
+pub async fn rows<C: ConnectionTrait>(
+    conn: &C,
+    organisations: Option<&[Uuid]>,
+) -> Result<Vec<ServiceRow>, StoreError> {
+    let mut query = service::Entity::find();
+    if let Some(ids) = organisations {
+        query = query.filter(service::Column::OrganisationId.is_in(ids.iter().copied()));
+    }
+    Ok(query
+        .order_by_asc(service::Column::Name)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(to_row)
+        .collect())
+}
+
+/// Records Convene's own fields and that someone reviewed the service now.
+pub async fn set_local_fields<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    delivery_modes: &[String],
+    who_can_refer: &str,
+    reviewed_by: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    service::Entity::update_many()
+        .col_expr(
+            service::Column::DeliveryModes,
+            Expr::value(delivery_modes.join(",")),
+        )
+        .col_expr(service::Column::WhoCanRefer, Expr::value(who_can_refer))
+        .col_expr(service::Column::LastReviewedAt, Expr::value(at))
+        .col_expr(service::Column::ReviewedBy, Expr::value(reviewed_by))
+        .filter(service::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }

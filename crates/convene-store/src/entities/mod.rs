@@ -15,6 +15,7 @@ pub mod recovery_code;
 pub mod service;
 pub mod service_at_location;
 pub mod service_term;
+pub mod service_version;
 pub mod session;
 pub mod taxonomy;
 pub mod taxonomy_term;

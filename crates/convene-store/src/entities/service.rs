@@ -18,6 +18,10 @@ pub struct Model {
     pub last_modified: DateTimeUtc,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub delivery_modes: String,
+    pub who_can_refer: String,
+    pub last_reviewed_at: Option<DateTimeUtc>,
+    pub reviewed_by: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

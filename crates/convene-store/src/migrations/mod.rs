@@ -10,6 +10,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_identity_audit;
 mod m20261123_000003_organisation_sign_in;
 mod m20261123_000004_directory;
+mod m20261123_000005_directory_editing;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_identity_audit::Migration),
             Box::new(m20261123_000003_organisation_sign_in::Migration),
             Box::new(m20261123_000004_directory::Migration),
+            Box::new(m20261123_000005_directory_editing::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! Public "Find support" pages: search the directory by words, need, age,
 //! cost and distance from a postcode, and read a service's page. No sign-in.
 
+mod manage;
 mod report;
 mod service_page;
 mod view;
@@ -32,6 +33,19 @@ pub fn routes() -> Router<AppState> {
         .route("/find-support", get(find))
         .route("/find-support/services/{id}", get(service_page::show))
         .route("/find-support/services/{id}/report", post(report::submit))
+        .route("/directory", get(manage::list))
+        .route(
+            "/directory/services/new",
+            get(manage::new_form).post(manage::create),
+        )
+        .route(
+            "/directory/services/{id}/edit",
+            get(manage::edit_form).post(manage::update),
+        )
+        .route("/directory/services/{id}/history", get(manage::history))
+        .route("/directory/approvals", get(manage::approvals))
+        .route("/directory/approvals/{id}/approve", post(manage::approve))
+        .route("/directory/approvals/{id}/reject", post(manage::reject))
 }
 
 /// The search form as submitted. Needs may repeat, so the query is read as

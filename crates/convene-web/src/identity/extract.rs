@@ -179,6 +179,24 @@ pub mod permissions {
     }
 
     #[derive(Debug)]
+    pub struct ManageDirectory;
+    impl Permission for ManageDirectory {
+        const ORGANISATION: bool = false;
+        fn action(_: Uuid) -> Action {
+            Action::ManageDirectory
+        }
+    }
+
+    #[derive(Debug)]
+    pub struct ApproveServices;
+    impl Permission for ApproveServices {
+        const ORGANISATION: bool = false;
+        fn action(_: Uuid) -> Action {
+            Action::ApproveServices
+        }
+    }
+
+    #[derive(Debug)]
     pub struct SearchAudit;
     impl Permission for SearchAudit {
         const ORGANISATION: bool = false;

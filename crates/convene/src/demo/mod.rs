@@ -129,6 +129,17 @@ pub async fn seed(store: &Store) -> Result<SeedSummary, StoreError> {
                     let record = parse_service(&document)
                         .map_err(|e| StoreError::Refused(format!("demo service: {e}")))?;
                     services::upsert(txn, &record, services::LOCAL_SOURCE, seeded_at).await?;
+                    // Reviewed by the partnership's coordinator when the demo was made.
+                    let reviewer = stable_id("account", "coordinator@brackenbury.example");
+                    services::set_local_fields(
+                        txn,
+                        record.id,
+                        &["in_person".to_string()],
+                        "both",
+                        reviewer,
+                        seeded_at,
+                    )
+                    .await?;
                 }
                 instance::set_fact(txn, instance::NAME_FACT, town::NAME).await?;
                 instance::set_fact(txn, instance::SUMMARY_FACT, town::SUMMARY).await?;
