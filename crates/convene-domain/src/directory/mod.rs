@@ -2,6 +2,7 @@
 //! searchable, plus the built-in taxonomy of family-support needs.
 
 pub mod document;
+pub mod duplicates;
 pub mod editing;
 pub mod feed;
 pub mod postcodes;

@@ -485,3 +485,33 @@ pub async fn set_local_fields<C: ConnectionTrait>(
         .await?;
     Ok(())
 }
+
+/// Listings for duplicate detection: names, organisations and postcodes.
+pub async fn listings<C: ConnectionTrait>(
+    conn: &C,
+    organisations: Option<&[Uuid]>,
+) -> Result<Vec<convene_domain::directory::duplicates::Listing>, StoreError> {
+    let rows = rows(conn, organisations).await?;
+    let mut postcodes: std::collections::HashMap<Uuid, Vec<String>> = std::collections::HashMap::new();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    for chunk in ids.chunks(500) {
+        for link in service_at_location::Entity::find()
+            .filter(service_at_location::Column::ServiceId.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+        {
+            if let Some(code) = link.postcode {
+                postcodes.entry(link.service_id).or_default().push(code);
+            }
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| convene_domain::directory::duplicates::Listing {
+            postcodes: postcodes.remove(&row.id).unwrap_or_default(),
+            id: row.id,
+            name: row.name,
+            organisation_id: row.organisation_id,
+        })
+        .collect())
+}

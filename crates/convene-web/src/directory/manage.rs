@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
 use convene_domain::audit::AuditAction;
+use convene_domain::directory::duplicates::{Reason, likely_duplicates};
 use convene_domain::directory::editing::{
     DELIVERY_MODES, LocalFields, REFERRERS, ServiceForm, changed_fields,
 };
@@ -64,6 +65,7 @@ pub struct Listed {
 struct ManagePage {
     page: Page,
     services: Vec<Listed>,
+    duplicates: Vec<(Uuid, String, Uuid, String, &'static str)>,
     organisations: Vec<(Uuid, String)>,
     can_approve: bool,
     waiting: usize,
@@ -111,6 +113,18 @@ pub async fn list(
         .filter(|o| scope.as_ref().is_none_or(|ids| ids.contains(&o.id)))
         .map(|o| (o.id, o.details.name.clone()))
         .collect();
+    let listings = services::listings(conn, scope.as_deref()).await?;
+    let name = |id: Uuid| listings.iter().find(|l| l.id == id).map(|l| l.name.clone()).unwrap_or_default();
+    let duplicates = likely_duplicates(&listings)
+        .into_iter()
+        .map(|(a, b, reason)| {
+            let why = match reason {
+                Reason::SameNameAndPostcode => "same name and postcode",
+                Reason::SimilarNameSameOrganisation => "very similar names at one organisation",
+            };
+            (a, name(a), b, name(b), why)
+        })
+        .collect();
     let can_approve = may(&who.visitor.principal, Action::ApproveServices);
     let notice = match notice.done.as_deref() {
         Some("published") => Some("The service is published."),
@@ -123,6 +137,7 @@ pub async fn list(
     let template = ManagePage {
         page,
         services,
+        duplicates,
         organisations,
         can_approve,
         waiting: pending.len(),
