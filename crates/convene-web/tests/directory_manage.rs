@@ -244,9 +244,13 @@ async fn coordinators_publish_directly_and_administrators_stay_in_their_lane() {
 async fn likely_duplicates_are_suggested() {
     let app = TestApp::new().await;
     let hub = app.organisation("Eastfield Hub").await;
-    let (_, secret) = app.account("coordinator@hub.example", hub, Role::Coordinator).await;
+    let (_, secret) = app
+        .account("coordinator@hub.example", hub, Role::Coordinator)
+        .await;
     let mut coordinator = app.browser();
-    coordinator.sign_in("coordinator@hub.example", secret.as_deref()).await;
+    coordinator
+        .sign_in("coordinator@hub.example", secret.as_deref())
+        .await;
     let new_page = format!("/directory/services/new?organisation={hub}");
     for name in ["Stay and play", "Stay and play (Mondays)", "Youth club"] {
         post(&mut coordinator, &new_page, &new_page, &listing(name)).await;
@@ -255,5 +259,11 @@ async fn likely_duplicates_are_suggested() {
     assert!(page.body.contains("Possible duplicates"));
     assert!(page.body.contains("very similar names at one organisation"));
     let section = page.body.split("Possible duplicates").nth(1).unwrap();
-    assert!(!section.split("</ul>").next().unwrap().contains("Youth club"));
+    assert!(
+        !section
+            .split("</ul>")
+            .next()
+            .unwrap()
+            .contains("Youth club")
+    );
 }

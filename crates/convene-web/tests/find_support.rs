@@ -293,3 +293,46 @@ async fn open_now_uses_uk_time() {
         ["Community cafe"]
     );
 }
+
+#[tokio::test]
+async fn delivery_and_language_filters() {
+    let app = app().await;
+    let clock: SharedClock = Arc::new(app.clock.clone());
+    let mut polish = service(
+        5,
+        "Polish parents group",
+        "A group for parents",
+        (53.1, -1.8),
+        (None, None),
+        0.0,
+        "parenting",
+    );
+    polish["languages"] =
+        json!([{ "id": "30000000-0000-4000-8000-000000000005", "name": "Polish" }]);
+    import_services(app.store(), &clock, &[polish], "import:test")
+        .await
+        .unwrap();
+    let online = "00000000-0000-4000-8000-000000000002".parse().unwrap();
+    convene_store::directory::services::set_local_fields(
+        app.store().conn(),
+        online,
+        &["online".to_string()],
+        "self",
+        uuid::Uuid::nil(),
+        app.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        names(&app.get("/find-support?language=polish").await.body),
+        ["Polish parents group"]
+    );
+    assert_eq!(
+        names(&app.get("/find-support?delivery=online").await.body),
+        ["Youth club"]
+    );
+    assert_eq!(
+        names(&app.get("/find-support?delivery=phone").await.body),
+        Vec::<String>::new()
+    );
+}

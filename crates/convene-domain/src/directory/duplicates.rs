@@ -46,7 +46,9 @@ pub fn likely_duplicates(listings: &[Listing]) -> Vec<(Uuid, Uuid, Reason)> {
             let shares_postcode = a.postcodes.iter().any(|p| b.postcodes.contains(p));
             if same_name && shares_postcode {
                 pairs.push((a.id, b.id, Reason::SameNameAndPostcode));
-            } else if a.organisation_id == b.organisation_id && name_similarity(&a.name, &b.name) >= 0.8 {
+            } else if a.organisation_id == b.organisation_id
+                && name_similarity(&a.name, &b.name) >= 0.8
+            {
                 pairs.push((a.id, b.id, Reason::SimilarNameSameOrganisation));
             }
         }
@@ -78,9 +80,22 @@ mod tests {
             listing(6, "Youth club", 12, "BK3 2EA"),
         ];
         let pairs = likely_duplicates(&listings);
-        assert!(pairs.contains(&(Uuid::from_u128(1), Uuid::from_u128(2), Reason::SameNameAndPostcode)));
-        assert!(pairs.iter().all(|(a, b, _)| !(a.as_u128() == 3 && b.as_u128() == 5)), "same name elsewhere is not a duplicate");
-        assert!(!pairs.iter().any(|(a, b, _)| a.as_u128() == 3 && b.as_u128() == 6));
+        assert!(pairs.contains(&(
+            Uuid::from_u128(1),
+            Uuid::from_u128(2),
+            Reason::SameNameAndPostcode
+        )));
+        assert!(
+            pairs
+                .iter()
+                .all(|(a, b, _)| !(a.as_u128() == 3 && b.as_u128() == 5)),
+            "same name elsewhere is not a duplicate"
+        );
+        assert!(
+            !pairs
+                .iter()
+                .any(|(a, b, _)| a.as_u128() == 3 && b.as_u128() == 6)
+        );
         assert_eq!(name_similarity("Stay and play", "Stay and play"), 1.0);
         assert!(name_similarity("Stay and play", "Stay & Play sessions") >= 0.5);
     }

@@ -21,6 +21,9 @@ pub struct Candidate {
     pub places: Vec<(f64, f64)>,
     pub term_ids: Vec<Uuid>,
     pub openings: Vec<WeeklyOpening>,
+    /// in_person, online, phone (empty when nobody has said).
+    pub delivery_modes: Vec<String>,
+    pub languages: Vec<String>,
 }
 
 /// What someone is looking for. Every part given must match (AND).
@@ -41,6 +44,10 @@ pub struct SearchQuery {
     pub day: Option<Weekday>,
     pub starts_from: Option<NaiveTime>,
     pub ends_by: Option<NaiveTime>,
+    /// Delivered this way.
+    pub delivery: Option<String>,
+    /// Offered in this language (any case).
+    pub language: Option<String>,
 }
 
 impl SearchQuery {
@@ -100,6 +107,20 @@ pub fn search(candidates: &[Candidate], query: &SearchQuery) -> Vec<Hit> {
                 return None;
             }
             if !query.times_match(&c.openings) {
+                return None;
+            }
+            if query
+                .delivery
+                .as_ref()
+                .is_some_and(|d| !c.delivery_modes.contains(d))
+            {
+                return None;
+            }
+            if query.language.as_ref().is_some_and(|wanted| {
+                !c.languages
+                    .iter()
+                    .any(|l| l.eq_ignore_ascii_case(wanted.trim()))
+            }) {
                 return None;
             }
             if let Some(age) = query.age
@@ -198,6 +219,16 @@ mod tests {
             maximum_age: ages.1,
             places: vec![place],
             term_ids: vec![Uuid::from_u128(100 + n % 2)],
+            delivery_modes: if n == 2 {
+                vec!["online".into()]
+            } else {
+                vec!["in_person".into()]
+            },
+            languages: if n == 3 {
+                vec!["Polish".into(), "English".into()]
+            } else {
+                vec!["English".into()]
+            },
             openings: super::super::schedules::openings(
                 &serde_json::json!({"schedules": [{"byday": if n == 2 { "FR" } else { "MO,TU" }, "opens_at": if n == 2 { "18:00" } else { "09:00" }, "closes_at": if n == 2 { "21:00" } else { "12:00" }}]}),
             ),
@@ -376,6 +407,32 @@ mod tests {
             }),
             Vec::<u128>::new(),
             "one opening must meet both"
+        );
+    }
+
+    #[test]
+    fn delivery_and_language() {
+        let at = |q: SearchQuery| ids(&search(&all(), &q));
+        assert_eq!(
+            at(SearchQuery {
+                delivery: Some("online".into()),
+                ..Default::default()
+            }),
+            [2]
+        );
+        assert_eq!(
+            at(SearchQuery {
+                language: Some("polish".into()),
+                ..Default::default()
+            }),
+            [3]
+        );
+        assert_eq!(
+            at(SearchQuery {
+                language: Some("Welsh".into()),
+                ..Default::default()
+            }),
+            Vec::<u128>::new()
         );
     }
 

@@ -405,6 +405,18 @@ pub async fn candidates<C: ConnectionTrait>(
             is_free: row.is_free,
             minimum_age: row.minimum_age.and_then(|a| u16::try_from(a).ok()),
             maximum_age: row.maximum_age.and_then(|a| u16::try_from(a).ok()),
+            delivery_modes: row
+                .delivery_modes
+                .split(',')
+                .filter(|m| !m.is_empty())
+                .map(str::to_string)
+                .collect(),
+            languages: row
+                .languages
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
             openings: serde_json::from_str::<Value>(&row.document)
                 .map(|doc| openings(&doc))
                 .unwrap_or_default(),
@@ -492,7 +504,8 @@ pub async fn listings<C: ConnectionTrait>(
     organisations: Option<&[Uuid]>,
 ) -> Result<Vec<convene_domain::directory::duplicates::Listing>, StoreError> {
     let rows = rows(conn, organisations).await?;
-    let mut postcodes: std::collections::HashMap<Uuid, Vec<String>> = std::collections::HashMap::new();
+    let mut postcodes: std::collections::HashMap<Uuid, Vec<String>> =
+        std::collections::HashMap::new();
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     for chunk in ids.chunks(500) {
         for link in service_at_location::Entity::find()

@@ -114,7 +114,13 @@ pub async fn list(
         .map(|o| (o.id, o.details.name.clone()))
         .collect();
     let listings = services::listings(conn, scope.as_deref()).await?;
-    let name = |id: Uuid| listings.iter().find(|l| l.id == id).map(|l| l.name.clone()).unwrap_or_default();
+    let name = |id: Uuid| {
+        listings
+            .iter()
+            .find(|l| l.id == id)
+            .map(|l| l.name.clone())
+            .unwrap_or_default()
+    };
     let duplicates = likely_duplicates(&listings)
         .into_iter()
         .map(|(a, b, reason)| {

@@ -12,6 +12,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use convene_domain::directory::editing::DELIVERY_MODES;
 use convene_domain::directory::postcodes::Postcode;
 use convene_domain::directory::schedules::london_time;
 use convene_domain::directory::search::{SearchQuery, need_counts, search};
@@ -57,6 +58,8 @@ pub struct Form {
     pub age: String,
     pub free: bool,
     pub open_now: bool,
+    pub delivery: String,
+    pub language: String,
     pub postcode: String,
     pub radius: String,
     pub page: usize,
@@ -78,6 +81,8 @@ impl Form {
                 "age" => form.age = value,
                 "free" => form.free = value == "yes",
                 "open" => form.open_now = value == "now",
+                "delivery" => form.delivery = value,
+                "language" => form.language = value,
                 "postcode" => form.postcode = value,
                 "radius" => form.radius = value,
                 "page" => form.page = value.parse().unwrap_or(1).clamp(1, 10_000),
@@ -137,6 +142,7 @@ struct FindPage {
     pages: usize,
     searched: bool,
     radii: [u32; 5],
+    delivery_modes: [(&'static str, &'static str); 3],
 }
 
 async fn find(
@@ -165,6 +171,11 @@ async fn find(
     if form.open_now {
         query.open_at = Some(london_time(state.clock.now()));
     }
+    query.delivery = DELIVERY_MODES
+        .iter()
+        .find(|(code, _)| *code == form.delivery)
+        .map(|(code, _)| (*code).to_string());
+    query.language = Some(form.language.trim().to_string()).filter(|l| !l.is_empty());
     if !form.age.trim().is_empty() {
         match form.age.trim().parse::<u16>() {
             Ok(age) if age <= 130 => query.age = Some(age),
@@ -248,6 +259,7 @@ async fn find(
         pages,
         searched,
         radii: RADII,
+        delivery_modes: DELIVERY_MODES,
     };
     Ok((status, Html(template.render()?)).into_response())
 }
