@@ -16,6 +16,7 @@ use uuid::Uuid;
 enum Method {
     Get,
     Post,
+    Put,
 }
 
 /// Who a route is for.
@@ -206,6 +207,10 @@ const ROUTES: &[Route] = &[
         "/directory/approvals/{random}/reject",
         Rule::Approve,
     ),
+    route(Method::Get, "/api/v1/services", Rule::Directory),
+    route(Method::Post, "/api/v1/services", Rule::Directory),
+    route(Method::Get, "/api/v1/services/{random}", Rule::Directory),
+    route(Method::Put, "/api/v1/services/{random}", Rule::Directory),
     route(Method::Get, "/oruk", Rule::Public),
     route(Method::Get, "/oruk/", Rule::Public),
     route(Method::Get, "/oruk/services", Rule::Public),
@@ -270,6 +275,14 @@ async fn request(
     fresh: &str,
 ) -> (StatusCode, String) {
     let reply = match route.method {
+        Method::Put => {
+            let request = Request::put(path)
+                .header(header::COOKIE, cookie(browser))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
+                .unwrap();
+            browser.app.send(request).await
+        }
         Method::Get => {
             if path.starts_with("/api/") {
                 // The API takes tokens, not cookies; a browser session gets nothing.
@@ -424,7 +437,7 @@ fn the_table_names_every_route() {
                     let pattern = &rest[start..end];
                     let call =
                         &rest[end..rest[end..].find(".route(").map_or(rest.len(), |n| end + n)];
-                    for (method, token) in [("GET", "get("), ("POST", "post(")] {
+                    for (method, token) in [("GET", "get("), ("POST", "post("), ("PUT", "put(")] {
                         if call.contains(token) {
                             registered.insert(format!("{method} {}", normalise(pattern)));
                         }
@@ -436,15 +449,12 @@ fn the_table_names_every_route() {
     let tabled: BTreeSet<String> = ROUTES
         .iter()
         .map(|r| {
-            format!(
-                "{} {}",
-                if matches!(r.method, Method::Get) {
-                    "GET"
-                } else {
-                    "POST"
-                },
-                normalise(r.path)
-            )
+            let method = match r.method {
+                Method::Get => "GET",
+                Method::Post => "POST",
+                Method::Put => "PUT",
+            };
+            format!("{method} {}", normalise(r.path))
         })
         .collect();
     let missing: Vec<_> = registered.difference(&tabled).collect();

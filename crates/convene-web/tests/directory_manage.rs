@@ -267,3 +267,147 @@ async fn likely_duplicates_are_suggested() {
             .contains("Youth club")
     );
 }
+
+#[tokio::test]
+async fn the_json_api_follows_the_same_rules() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use convene_domain::identity::Scope;
+    use convene_domain::identity::tokens::hash_secret;
+    use convene_store::identity::credentials;
+
+    let app = TestApp::new().await;
+    let hub = app.organisation("Eastfield Hub").await;
+    let clinic = app.organisation("Riverside Clinic").await;
+    let (admin, _) = app
+        .account("admin@hub.example", hub, Role::OrganisationAdmin)
+        .await;
+    let (coordinator, _) = app
+        .account("coordinator@hub.example", clinic, Role::Coordinator)
+        .await;
+    let later = app.now() + chrono::Duration::days(1);
+    for (user, token, scopes) in [
+        (admin, "cvn_admin", vec![Scope::Directory]),
+        (coordinator, "cvn_coordinator", vec![Scope::Directory]),
+        (admin, "cvn_account_only", vec![Scope::Account]),
+    ] {
+        credentials::create_token(
+            app.store().conn(),
+            user,
+            "t",
+            &hash_secret(token),
+            &scopes,
+            later,
+            app.now(),
+        )
+        .await
+        .unwrap();
+    }
+    let call = |method: &str, path: &str, token: &str, body: Option<serde_json::Value>| {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if body.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        request
+            .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
+            .unwrap()
+    };
+    let listing = serde_json::json!({
+        "name": "Stay and play", "description": "Play for under-fives", "needs": ["early-years"],
+        "delivery": ["in_person"], "who_can_refer": "self", "postcode": "BK3 2EA"
+    });
+    let proposed = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/services?organisation_id={hub}"),
+            "cvn_admin",
+            Some(listing.clone()),
+        ))
+        .await;
+    assert_eq!(proposed.status, StatusCode::CREATED, "{}", proposed.body);
+    let json: serde_json::Value = serde_json::from_str(&proposed.body).unwrap();
+    assert_eq!(json["state"], "pending_approval");
+
+    let published = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/services?organisation_id={clinic}"),
+            "cvn_coordinator",
+            Some(listing.clone()),
+        ))
+        .await;
+    let id = serde_json::from_str::<serde_json::Value>(&published.body).unwrap()["service_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&published.body).unwrap()["state"],
+        "published"
+    );
+    assert_eq!(
+        app.get(&format!("/oruk/services/{id}")).await.status,
+        StatusCode::OK
+    );
+
+    let mut bad = listing.clone();
+    bad["needs"] = serde_json::json!([]);
+    let invalid = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/services?organisation_id={hub}"),
+            "cvn_admin",
+            Some(bad),
+        ))
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        invalid.body.contains("validation_failed") && invalid.body.contains("needs"),
+        "{}",
+        invalid.body
+    );
+
+    let elsewhere = app
+        .send(call(
+            "PUT",
+            &format!("/api/v1/services/{id}"),
+            "cvn_admin",
+            Some(listing.clone()),
+        ))
+        .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::NOT_FOUND,
+        "another organisation's listing"
+    );
+    let out_of_scope = app
+        .send(call("GET", "/api/v1/services", "cvn_account_only", None))
+        .await;
+    assert_eq!(out_of_scope.status, StatusCode::FORBIDDEN);
+    let listed = app
+        .send(call("GET", "/api/v1/services", "cvn_coordinator", None))
+        .await;
+    assert!(listed.body.contains(&id));
+    let mut renamed = listing;
+    renamed["name"] = serde_json::json!("Stay and play (Mondays)");
+    let changed = app
+        .send(call(
+            "PUT",
+            &format!("/api/v1/services/{id}"),
+            "cvn_coordinator",
+            Some(renamed),
+        ))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    let one = app
+        .send(call(
+            "GET",
+            &format!("/api/v1/services/{id}"),
+            "cvn_coordinator",
+            None,
+        ))
+        .await;
+    assert!(one.body.contains("Stay and play (Mondays)"));
+}

@@ -14,10 +14,20 @@ use crate::identity::extract::Authorised;
 use crate::identity::extract::permissions::{OwnAccount, SearchAudit};
 use crate::state::AppState;
 
+mod directory;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/me", get(me))
         .route("/api/v1/audit", get(search_audit))
+        .route(
+            "/api/v1/services",
+            get(directory::list).post(directory::create),
+        )
+        .route(
+            "/api/v1/services/{id}",
+            get(directory::get).put(directory::update),
+        )
 }
 
 async fn me(who: Authorised<OwnAccount>) -> Json<Value> {

@@ -41,7 +41,7 @@ use crate::state::AppState;
 pub const REVIEW_AFTER_DAYS: i64 = 365;
 
 /// The organisations whose services the visitor may change (`None`: all).
-fn editable_organisations(visitor: &Visitor) -> Option<Vec<Uuid>> {
+pub fn editable_organisations(visitor: &Visitor) -> Option<Vec<Uuid>> {
     if visitor.principal.has_role(Role::Coordinator) {
         None
     } else {
@@ -221,7 +221,7 @@ pub struct NewQuery {
 }
 
 /// The organisation, if the visitor may edit its services; else 404.
-async fn editable(
+pub async fn editable(
     state: &AppState,
     visitor: &Visitor,
     organisation_id: Uuid,
@@ -393,23 +393,22 @@ async fn save(
     existing: Option<Value>,
     form: ServiceForm,
 ) -> Result<Response, AppError> {
-    let now = state.clock.now();
     let publishes = may(&visitor.principal, Action::ApproveServices);
-    let coordinates = match Postcode::parse(&form.postcode) {
-        Ok(code) => postcodes::find(state.store.conn(), &code)
-            .await?
-            .map(|p| (p.latitude, p.longitude)),
-        Err(_) => None,
-    };
-    let modified = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let (document, local) = match form.apply(
-        service_id,
+    match propose(
+        &state,
+        &address,
+        &visitor,
         (organisation.0, &organisation.1),
+        service_id,
         existing.as_ref(),
-        coordinates,
-        &modified,
-    ) {
-        Ok(done) => done,
+        &form,
+    )
+    .await?
+    {
+        Ok(VersionState::Published) => {
+            Ok(Redirect::to("/directory?done=published").into_response())
+        }
+        Ok(_) => Ok(Redirect::to("/directory?done=proposed").into_response()),
         Err(errors) => {
             let (action, heading) = match &existing {
                 Some(_) => (
@@ -421,7 +420,7 @@ async fn save(
                     "Add a service".into(),
                 ),
             };
-            return edit_page(
+            edit_page(
                 page,
                 action,
                 heading,
@@ -430,29 +429,58 @@ async fn save(
                 errors.into(),
                 publishes,
                 StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            )
         }
+    }
+}
+
+/// Records a change to a service as a version: published at once when the
+/// visitor may approve, otherwise waiting for a coordinator. Returns the
+/// version's state, or what is wrong with the form (nothing is written then).
+pub async fn propose(
+    state: &AppState,
+    address: &ClientAddress,
+    visitor: &Visitor,
+    organisation: (Uuid, &str),
+    service_id: Uuid,
+    existing: Option<&Value>,
+    form: &ServiceForm,
+) -> Result<Result<VersionState, convene_domain::text::ValidationErrors>, AppError> {
+    let now = state.clock.now();
+    let publishes = may(&visitor.principal, Action::ApproveServices);
+    let coordinates = match Postcode::parse(&form.postcode) {
+        Ok(code) => postcodes::find(state.store.conn(), &code)
+            .await?
+            .map(|p| (p.latitude, p.longitude)),
+        Err(_) => None,
+    };
+    let modified = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let (document, local) =
+        match form.apply(service_id, organisation, existing, coordinates, &modified) {
+            Ok(done) => done,
+            Err(errors) => return Ok(Err(errors)),
+        };
+    let version_state = if publishes {
+        VersionState::Published
+    } else {
+        VersionState::Pending
     };
     let version = Version {
         id: new_id(),
         service_id,
         organisation_id: organisation.0,
-        changed_fields: changed_fields(existing.as_ref(), &document),
+        changed_fields: changed_fields(existing, &document),
         document,
         delivery_modes: local.delivery_modes,
         who_can_refer: local.who_can_refer,
-        state: if publishes {
-            VersionState::Published
-        } else {
-            VersionState::Pending
-        },
+        state: version_state,
         proposed_by: visitor.account.id,
         proposed_at: now,
         decided_by: publishes.then_some(visitor.account.id),
         decided_at: publishes.then_some(now),
     };
     let mut entry = visitor
-        .audit(AuditAction::ServiceChangeProposed, &state, &address)
+        .audit(AuditAction::ServiceChangeProposed, state, address)
         .on("service", service_id);
     entry.actor_organisation_id = Some(organisation.0);
     entry.purpose = Some(if publishes {
@@ -474,12 +502,7 @@ async fn save(
             })
         })
         .await?;
-    Ok(Redirect::to(if publishes {
-        "/directory?done=published"
-    } else {
-        "/directory?done=proposed"
-    })
-    .into_response())
+    Ok(Ok(version_state))
 }
 
 /// Makes a version the live service.

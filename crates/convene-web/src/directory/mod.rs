@@ -1,7 +1,7 @@
 //! Public "Find support" pages: search the directory by words, need, age,
 //! cost and distance from a postcode, and read a service's page. No sign-in.
 
-mod manage;
+pub mod manage;
 mod report;
 mod service_page;
 mod view;
