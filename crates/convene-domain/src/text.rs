@@ -74,6 +74,35 @@ pub fn required(
     value.to_string()
 }
 
+/// As [`required`], for text that may run over several lines (line breaks
+/// and tabs allowed, other control characters not).
+pub fn required_multiline(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        errors.add(field, format!("Enter {label}"));
+    } else if value.chars().count() > max {
+        errors.add(
+            field,
+            format!("{} must be {max} characters or fewer", capitalise(label)),
+        );
+    } else if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        errors.add(
+            field,
+            format!("{} must not contain control characters", capitalise(label)),
+        );
+    }
+    value.to_string()
+}
+
 /// Trims `value`; blank becomes `None`. Checks the length when present.
 pub fn optional(
     errors: &mut ValidationErrors,
@@ -127,6 +156,18 @@ mod tests {
         required(&mut errors, "name", "a name", "abcdefghijk", 10);
         assert_eq!(errors.0[0].message, "Enter a name");
         assert_eq!(errors.0[1].message, "A name must be 10 characters or fewer");
+    }
+
+    #[test]
+    fn multiline_text_keeps_its_line_breaks() {
+        let mut errors = ValidationErrors::default();
+        assert_eq!(
+            required_multiline(&mut errors, "d", "a description", "One\r\nTwo", 50),
+            "One\r\nTwo"
+        );
+        assert!(errors.is_empty());
+        required_multiline(&mut errors, "d", "a description", "bell\u{7}", 50);
+        assert_eq!(errors.0.len(), 1);
     }
 
     #[test]

@@ -411,3 +411,62 @@ async fn the_json_api_follows_the_same_rules() {
         .await;
     assert!(one.body.contains("Stay and play (Mondays)"));
 }
+
+#[tokio::test]
+async fn a_stale_change_is_never_approved_over_newer_edits() {
+    let app = TestApp::new().await;
+    let hub = app.organisation("Eastfield Hub").await;
+    let trust = app.organisation("Brackenbury Trust").await;
+    let (_, admin_secret) = app
+        .account("admin@hub.example", hub, Role::OrganisationAdmin)
+        .await;
+    let (_, coordinator_secret) = app
+        .account("coordinator@trust.example", trust, Role::Coordinator)
+        .await;
+    let mut coordinator = app.browser();
+    coordinator
+        .sign_in("coordinator@trust.example", coordinator_secret.as_deref())
+        .await;
+    let new_page = format!("/directory/services/new?organisation={hub}");
+    post(
+        &mut coordinator,
+        &new_page,
+        &new_page,
+        &listing("Stay and play"),
+    )
+    .await;
+    let id = services::rows(app.store().conn(), None).await.unwrap()[0].id;
+    let edit = format!("/directory/services/{id}/edit");
+
+    app.next_code_window();
+    let mut admin = app.browser();
+    admin
+        .sign_in("admin@hub.example", admin_secret.as_deref())
+        .await;
+    post(&mut admin, &edit, &edit, &listing("Proposed name")).await;
+    // Meanwhile the coordinator changes the listing directly.
+    post(
+        &mut coordinator,
+        &edit,
+        &edit,
+        &listing("Coordinator's name"),
+    )
+    .await;
+    let pending = versions::pending(app.store().conn())
+        .await
+        .unwrap()
+        .remove(0);
+    coordinator.get("/directory/approvals").await;
+    let refused = coordinator
+        .post(&format!("/directory/approvals/{}/approve", pending.id), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("has changed since"));
+    assert_eq!(
+        services::document(app.store().conn(), id)
+            .await
+            .unwrap()
+            .unwrap()["name"],
+        "Coordinator's name"
+    );
+}

@@ -90,8 +90,11 @@ async fn oruk_url(
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
-    // The next run asks only for what changed after this one began.
-    instance::set_fact(store.conn(), &key, &started.to_rfc3339()).await?;
+    // The next run asks only for what changed after this one began, unless
+    // something was refused: then the next run tries those again.
+    if report.refused.is_empty() {
+        instance::set_fact(store.conn(), &key, &started.to_rfc3339()).await?;
+    }
     let scope = match since {
         Some(t) => format!(" (changed since {})", t.format("%Y-%m-%d %H:%M UTC")),
         None => String::new(),

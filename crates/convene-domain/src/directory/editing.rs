@@ -124,12 +124,12 @@ impl ServiceForm {
             opens_at: schedule
                 .and_then(|s| s.get("opens_at"))
                 .and_then(Value::as_str)
-                .map(|t| t[..t.len().min(5)].to_string())
+                .map(|t| t.chars().take(5).collect::<String>())
                 .unwrap_or_default(),
             closes_at: schedule
                 .and_then(|s| s.get("closes_at"))
                 .and_then(Value::as_str)
-                .map(|t| t[..t.len().min(5)].to_string())
+                .map(|t| t.chars().take(5).collect::<String>())
                 .unwrap_or_default(),
             place_name: location
                 .and_then(|l| l.get("name"))
@@ -418,6 +418,55 @@ impl ServiceForm {
                 Value::Null
             },
         );
+        // The form edits the first schedule, place, contact and cost; any
+        // others (from an import) are kept, and so are the ids of the ones
+        // edited and the terms of other taxonomies.
+        if let Some(old) = existing.and_then(Value::as_object) {
+            for key in [
+                "schedules",
+                "service_at_locations",
+                "contacts",
+                "cost_options",
+            ] {
+                let before = old
+                    .get(key)
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let mut after: Vec<Value> = doc
+                    .get(key)
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                if let (Some(first), Some(old_first)) = (after.first_mut(), before.first()) {
+                    keep_ids(first, old_first);
+                }
+                after.extend(before.into_iter().skip(1));
+                doc.insert(key.into(), Value::Array(after));
+            }
+            let ours: Vec<String> = taxonomy::NEEDS
+                .iter()
+                .map(|(code, ..)| taxonomy::need_id(code).to_string())
+                .collect();
+            let others: Vec<Value> = old
+                .get("attributes")
+                .and_then(Value::as_array)
+                .map(|all| {
+                    all.iter()
+                        .filter(|a| {
+                            a.get("taxonomy_term")
+                                .and_then(|t| t.get("id"))
+                                .and_then(Value::as_str)
+                                .is_none_or(|id| !ours.iter().any(|o| o == id))
+                        })
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(Value::Array(attributes)) = doc.get_mut("attributes") {
+                attributes.extend(others);
+            }
+        }
         let doc = tidy(Value::Object(doc)).unwrap_or(Value::Null);
         Ok((
             doc,
@@ -427,6 +476,40 @@ impl ServiceForm {
             },
         ))
     }
+}
+
+/// Gives `edited` the ids of the item it replaces (and of its location and
+/// first address), so links from other systems keep working.
+fn keep_ids(edited: &mut Value, old: &Value) {
+    if let Some(id) = old.get("id") {
+        edited["id"] = id.clone();
+    }
+    if let (Some(location), Some(old_location)) = (edited.get_mut("location"), old.get("location"))
+    {
+        if let Some(id) = old_location.get("id") {
+            location["id"] = id.clone();
+        }
+        let old_address = old_location
+            .get("addresses")
+            .and_then(|a| a.get(0))
+            .and_then(|a| a.get("id"))
+            .cloned();
+        if let (Some(id), Some(address)) = (
+            old_address,
+            location.get_mut("addresses").and_then(|a| a.get_mut(0)),
+        ) {
+            address["id"] = id;
+        }
+    }
+}
+
+/// A fingerprint of a document's content (empty when there is none), to
+/// tell whether a service changed since a version was proposed.
+pub fn fingerprint(document: Option<&Value>) -> String {
+    use sha2::{Digest, Sha256};
+    document
+        .map(|d| hex::encode(Sha256::digest(d.to_string().as_bytes())))
+        .unwrap_or_default()
 }
 
 /// The top-level fields whose values differ, for the version history.
@@ -525,12 +608,36 @@ mod tests {
         ] {
             assert!(fields.contains(&field), "{field} missing from {fields:?}");
         }
-        let existing =
-            json!({"id": Uuid::nil(), "funding": [{"id": Uuid::nil(), "source": "Lottery"}]});
+        let existing = json!({
+            "id": Uuid::nil(),
+            "funding": [{"id": Uuid::nil(), "source": "Lottery"}],
+            "schedules": [{"id": "s1"}, {"id": "s2", "freq": "MONTHLY"}],
+            "service_at_locations": [{"id": "l1", "location": {"id": "loc1"}}, {"id": "l2", "location": {"id": "loc2"}}],
+            "attributes": [{"id": "a1", "taxonomy_term": {"id": "00000000-0000-4000-8000-0000000000aa", "name": "Other taxonomy"}}]
+        });
         let (doc, _) = form()
             .apply(Uuid::nil(), (Uuid::nil(), "x"), Some(&existing), None, "t")
             .unwrap();
         assert_eq!(doc["funding"][0]["source"], "Lottery");
+        assert_eq!(
+            doc["schedules"].as_array().unwrap().len(),
+            2,
+            "the second schedule is kept"
+        );
+        assert_eq!(
+            doc["schedules"][0]["id"], "s1",
+            "the edited one keeps its id"
+        );
+        assert_eq!(doc["service_at_locations"][0]["location"]["id"], "loc1");
+        assert_eq!(doc["service_at_locations"][1]["id"], "l2");
+        assert!(
+            doc["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["id"] == "a1"),
+            "other taxonomies' terms are kept"
+        );
         assert!(changed_fields(Some(&existing), &doc).contains(&"name".to_string()));
         assert!(!changed_fields(Some(&existing), &doc).contains(&"funding".to_string()));
     }

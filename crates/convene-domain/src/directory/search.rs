@@ -61,7 +61,8 @@ impl SearchQuery {
         openings.iter().any(|o| {
             self.day.is_none_or(|d| o.days.contains(&d))
                 && self.starts_from.is_none_or(|t| o.opens >= t)
-                && self.ends_by.is_none_or(|t| o.closes <= t)
+                // An opening past midnight ends the next day: never "by" a time today.
+                && self.ends_by.is_none_or(|t| o.closes > o.opens && o.closes <= t)
         })
     }
 }

@@ -218,7 +218,8 @@ fn condition_for(filter: &ServiceFilter) -> Condition {
         condition = condition.add(service::Column::OrganisationId.eq(id));
     }
     if let Some(after) = filter.modified_after {
-        condition = condition.add(service::Column::LastModified.gt(after));
+        // ORUK: modified on or after.
+        condition = condition.add(service::Column::LastModified.gte(after));
     }
     if let Some(term) = filter.taxonomy_term_id {
         let tagged = Query::select()
@@ -262,7 +263,7 @@ fn condition_for(filter: &ServiceFilter) -> Condition {
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        let pattern = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
+        let pattern = format!("%{}%", text.to_lowercase().replace(['%', '_', '\\'], ""));
         condition = condition.add(
             Condition::any()
                 .add(

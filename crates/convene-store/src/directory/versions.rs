@@ -52,6 +52,10 @@ pub struct Version {
     pub delivery_modes: Vec<String>,
     pub who_can_refer: String,
     pub changed_fields: Vec<String>,
+    /// Fingerprint of the live document the change was made from (empty
+    /// for a new service), so a stale change is never approved over newer
+    /// edits.
+    pub base_fingerprint: String,
     pub state: VersionState,
     pub proposed_by: Uuid,
     pub proposed_at: DateTime<Utc>,
@@ -68,6 +72,7 @@ pub async fn record<C: ConnectionTrait>(conn: &C, version: &Version) -> Result<(
         delivery_modes: Set(version.delivery_modes.join(",")),
         who_can_refer: Set(version.who_can_refer.clone()),
         changed_fields: Set(version.changed_fields.join(",")),
+        base_fingerprint: Set(version.base_fingerprint.clone()),
         state: Set(version.state.code().to_string()),
         proposed_by: Set(version.proposed_by),
         proposed_at: Set(version.proposed_at),
@@ -150,6 +155,7 @@ fn to_version(m: Model) -> Result<Version, StoreError> {
         delivery_modes: split(&m.delivery_modes),
         who_can_refer: m.who_can_refer,
         changed_fields: split(&m.changed_fields),
+        base_fingerprint: m.base_fingerprint,
         state: VersionState::parse(&m.state)
             .ok_or_else(|| StoreError::Corrupt(format!("version {}: state", m.id)))?,
         proposed_by: m.proposed_by,

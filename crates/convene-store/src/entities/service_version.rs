@@ -11,6 +11,7 @@ pub struct Model {
     pub delivery_modes: String,
     pub who_can_refer: String,
     pub changed_fields: String,
+    pub base_fingerprint: String,
     pub state: String,
     pub proposed_by: Uuid,
     pub proposed_at: DateTimeUtc,

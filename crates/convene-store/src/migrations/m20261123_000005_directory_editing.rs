@@ -25,6 +25,7 @@ enum ServiceVersions {
     DeliveryModes,
     WhoCanRefer,
     ChangedFields,
+    BaseFingerprint,
     State,
     ProposedBy,
     ProposedAt,
@@ -78,6 +79,11 @@ impl MigrationTrait for Migration {
                             .not_null(),
                     )
                     .col(ColumnDef::new(ServiceVersions::Document).text().not_null())
+                    .col(
+                        ColumnDef::new(ServiceVersions::BaseFingerprint)
+                            .string()
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(ServiceVersions::DeliveryModes)
                             .string()

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use convene_domain::audit::AuditAction;
 use convene_domain::directory::duplicates::{Reason, likely_duplicates};
 use convene_domain::directory::editing::{
-    DELIVERY_MODES, LocalFields, REFERRERS, ServiceForm, changed_fields,
+    DELIVERY_MODES, LocalFields, REFERRERS, ServiceForm, changed_fields, fingerprint,
 };
 use convene_domain::directory::parse_service;
 use convene_domain::directory::postcodes::Postcode;
@@ -470,6 +470,7 @@ pub async fn propose(
         service_id,
         organisation_id: organisation.0,
         changed_fields: changed_fields(existing, &document),
+        base_fingerprint: fingerprint(existing),
         document,
         delivery_modes: local.delivery_modes,
         who_can_refer: local.who_can_refer,
@@ -524,6 +525,12 @@ async fn publish<C: convene_store::ConnectionTrait>(
         now,
     )
     .await
+}
+
+enum Decision {
+    Done,
+    AlreadyDecided,
+    Stale,
 }
 
 pub struct VersionView {
@@ -643,21 +650,37 @@ async fn decide(
                 } else {
                     VersionState::Rejected
                 };
+                if approved {
+                    // A change made from an older listing must not undo
+                    // edits (or imports) made since.
+                    let live = services::document(txn, version.service_id).await?;
+                    if fingerprint(live.as_ref()) != version.base_fingerprint {
+                        return Ok(Decision::Stale);
+                    }
+                }
                 if !versions::decide(txn, version.id, state_after, by, now).await? {
-                    return Ok(false);
+                    return Ok(Decision::AlreadyDecided);
                 }
                 if approved {
                     publish(txn, &version, by, now).await?;
                 }
                 audit::record_in(txn, entry).await?;
-                Ok(true)
+                Ok(Decision::Done)
             })
         })
         .await?;
-    if !decided {
-        return Err(AppError::BadRequest(
-            "Someone has already decided this change".into(),
-        ));
+    match decided {
+        Decision::Done => {}
+        Decision::AlreadyDecided => {
+            return Err(AppError::BadRequest(
+                "Someone has already decided this change".into(),
+            ));
+        }
+        Decision::Stale => {
+            return Err(AppError::BadRequest(
+                "This listing has changed since this change was proposed, so approving it would undo newer edits. Reject it and ask for the change to be made again".into(),
+            ));
+        }
     }
     Ok(Redirect::to("/directory?done=decided").into_response())
 }

@@ -102,6 +102,8 @@ impl Form {
             ("age", self.age.as_str()),
             ("postcode", self.postcode.as_str()),
             ("radius", self.radius.as_str()),
+            ("delivery", self.delivery.as_str()),
+            ("language", self.language.as_str()),
         ]);
         if self.free {
             pairs.push(("free", "yes"));
@@ -262,4 +264,31 @@ async fn find(
         delivery_modes: DELIVERY_MODES,
     };
     Ok((status, Html(template.render()?)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_links_keep_every_filter() {
+        let form = Form::from_query(Some(
+            "q=food&need=food&age=7&free=yes&open=now&postcode=BK1+1AA&radius=3&delivery=online&language=Polish&page=2",
+        ));
+        let query = form.query_without_page();
+        for part in [
+            "q=food",
+            "need=food",
+            "age=7",
+            "free=yes",
+            "open=now",
+            "postcode=BK1+1AA",
+            "radius=3",
+            "delivery=online",
+            "language=Polish",
+        ] {
+            assert!(query.contains(part), "{part} missing from {query}");
+        }
+        assert!(!query.contains("page="));
+    }
 }

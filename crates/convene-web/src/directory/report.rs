@@ -44,7 +44,7 @@ pub async fn submit(
 ) -> Result<Response, AppError> {
     let doc = public_document(&state, &id).await?;
     let mut errors = ValidationErrors::default();
-    let message = text::required(
+    let message = text::required_multiline(
         &mut errors,
         "message",
         "what is wrong with this listing",

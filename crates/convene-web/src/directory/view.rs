@@ -66,8 +66,8 @@ pub fn times(doc: &Value) -> Vec<String> {
                         Some(format!(
                             "{} {}–{}",
                             s.get("byday").and_then(Value::as_str).unwrap_or(""),
-                            &opens[..opens.len().min(5)],
-                            &closes[..closes.len().min(5)]
+                            opens.chars().take(5).collect::<String>(),
+                            closes.chars().take(5).collect::<String>()
                         ))
                     })
                 })
