@@ -190,6 +190,24 @@ pub async fn document<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<V
         .transpose()
 }
 
+/// The documents of these services, in one query per 500, keyed by id.
+pub async fn documents<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Value>, StoreError> {
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        for row in service::Entity::find()
+            .filter(service::Column::Id.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+        {
+            found.insert(row.id, parse(&row.document)?);
+        }
+    }
+    Ok(found)
+}
+
 fn parse(text: &str) -> Result<Value, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("service document: {e}")))
 }

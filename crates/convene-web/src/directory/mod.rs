@@ -240,16 +240,21 @@ async fn find(
     let total = hits.len();
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page_number = form.page.min(pages);
-    let mut results = Vec::new();
-    for hit in hits
+    let shown: Vec<_> = hits
         .iter()
         .skip((page_number - 1) * PER_PAGE)
         .take(PER_PAGE)
-    {
-        if let Some(document) = services::document(state.store.conn(), hit.id).await? {
-            results.push(ServiceSummary::from_document(&document, hit.distance_miles));
-        }
-    }
+        .collect();
+    let ids: Vec<_> = shown.iter().map(|hit| hit.id).collect();
+    let found = services::documents(state.store.conn(), &ids).await?;
+    let results: Vec<ServiceSummary> = shown
+        .iter()
+        .filter_map(|hit| {
+            found
+                .get(&hit.id)
+                .map(|doc| ServiceSummary::from_document(doc, hit.distance_miles))
+        })
+        .collect();
     let template = FindPage {
         page,
         form,

@@ -115,12 +115,9 @@ async fn list_services(
             .take(per_page as usize)
             .collect()
     };
-    let mut documents = Vec::with_capacity(chosen.len());
-    for hit in chosen {
-        if let Some(doc) = services::document(state.store.conn(), hit.id).await? {
-            documents.push(doc);
-        }
-    }
+    let ids: Vec<Uuid> = chosen.iter().map(|hit| hit.id).collect();
+    let mut found = services::documents(state.store.conn(), &ids).await?;
+    let documents: Vec<Value> = ids.iter().filter_map(|id| found.remove(id)).collect();
     if ndjson_wanted {
         let body: String = documents.iter().map(|d| format!("{d}\n")).collect();
         return Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response());
