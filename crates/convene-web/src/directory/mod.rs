@@ -1,6 +1,7 @@
 //! Public "Find support" pages: search the directory by words, need, age,
 //! cost and distance from a postcode, and read a service's page. No sign-in.
 
+mod approvals;
 pub mod manage;
 mod report;
 mod service_page;
@@ -43,10 +44,13 @@ pub fn routes() -> Router<AppState> {
             "/directory/services/{id}/edit",
             get(manage::edit_form).post(manage::update),
         )
-        .route("/directory/services/{id}/history", get(manage::history))
-        .route("/directory/approvals", get(manage::approvals))
-        .route("/directory/approvals/{id}/approve", post(manage::approve))
-        .route("/directory/approvals/{id}/reject", post(manage::reject))
+        .route("/directory/services/{id}/history", get(approvals::history))
+        .route("/directory/approvals", get(approvals::approvals))
+        .route(
+            "/directory/approvals/{id}/approve",
+            post(approvals::approve),
+        )
+        .route("/directory/approvals/{id}/reject", post(approvals::reject))
 }
 
 /// The search form as submitted. Needs may repeat, so the query is read as
