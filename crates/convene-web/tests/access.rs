@@ -435,8 +435,11 @@ fn the_table_names_every_route() {
                     let start = rest.find('"').unwrap() + 1;
                     let end = start + rest[start..].find('"').unwrap();
                     let pattern = &rest[start..end];
-                    let call =
-                        &rest[end..rest[end..].find(".route(").map_or(rest.len(), |n| end + n)];
+                    // The handlers of this route: up to the next route or the
+                    // end of the function that builds the router.
+                    let next_route = rest[end..].find(".route(").map_or(rest.len(), |n| end + n);
+                    let function_end = rest[end..].find("\n}").map_or(rest.len(), |n| end + n);
+                    let call = &rest[end..next_route.min(function_end)];
                     for (method, token) in [("GET", "get("), ("POST", "post("), ("PUT", "put(")] {
                         if call.contains(token) {
                             registered.insert(format!("{method} {}", normalise(pattern)));
