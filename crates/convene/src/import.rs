@@ -8,6 +8,7 @@ use convene_domain::clock::{SharedClock, SystemClock};
 use convene_domain::directory::feed::service_documents;
 use convene_jobs::feed::{FetchOptions, fetch_services};
 use convene_jobs::import::{import_postcodes, import_services};
+use convene_store::directory::services;
 use convene_store::{Store, instance};
 
 use crate::cli::ImportCommand;
@@ -72,13 +73,30 @@ async fn oruk_url(
     let documents = fetch_services(url, &options)
         .await
         .map_err(|e| anyhow!("{e}; nothing was imported"))?;
-    let report = import_services(
-        store,
-        &clock,
-        &documents,
-        &format!("import:{}", url.trim_end_matches('/')),
-    )
-    .await?;
+    let source = format!("import:{}", url.trim_end_matches('/'));
+    let report = import_services(store, &clock, &documents, &source).await?;
+    // A full fetch lists every active service of the feed: what was imported
+    // from it before and is no longer listed has closed.
+    let mut closed = 0;
+    if since.is_none() && report.refused.is_empty() {
+        let listed: std::collections::HashSet<uuid::Uuid> = documents
+            .iter()
+            .filter_map(|d| {
+                d.get("id")
+                    .and_then(|v| v.as_str())
+                    .and_then(|t| uuid::Uuid::parse_str(t).ok())
+            })
+            .collect();
+        let now = clock.now();
+        closed = store
+            .transaction(move |txn| {
+                Box::pin(
+                    async move { services::deactivate_missing(txn, &source, &listed, now).await },
+                )
+            })
+            .await?
+            .len();
+    }
     for error in &report.refused {
         eprintln!("refused: {error}");
     }
@@ -100,7 +118,7 @@ async fn oruk_url(
         None => String::new(),
     };
     println!(
-        "{url}{scope}: {} fetched; {}",
+        "{url}{scope}: {} fetched; {}; {closed} no longer listed, marked inactive",
         documents.len(),
         report.summary()
     );

@@ -59,6 +59,44 @@ both_backends!(
             "{}",
             stdout(&full)
         );
+        assert!(
+            stdout(&full).contains("0 no longer listed"),
+            "{}",
+            stdout(&full)
+        );
+
+        // The source closes a service; the next full import closes it here too.
+        let source_store = Store::connect(&DatabaseSettings::new(source_db.clone()))
+            .await
+            .unwrap();
+        let closing = services::page(source_store.conn(), &Default::default(), 1, 1)
+            .await
+            .unwrap()
+            .0
+            .remove(0);
+        let mut closed = closing.clone();
+        closed["status"] = serde_json::json!("inactive");
+        let record = convene_domain::directory::parse_service(&closed).unwrap();
+        let now = convene_domain::clock::Clock::now(&convene_domain::clock::SystemClock);
+        services::upsert(source_store.conn(), &record, "local", now)
+            .await
+            .unwrap();
+        source_store.close().await.unwrap();
+        let after = cmd(dir.path(), &db.url, &["import", "oruk", &feed, "--full"]);
+        assert!(
+            stdout(&after).contains("63 fetched") && stdout(&after).contains("1 no longer listed"),
+            "{}",
+            stdout(&after)
+        );
+        let here = Store::connect(&DatabaseSettings::new(db.url.clone()))
+            .await
+            .unwrap();
+        let id = uuid::Uuid::parse_str(closing["id"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            services::document(here.conn(), id).await.unwrap().unwrap()["status"],
+            "inactive"
+        );
+        here.close().await.unwrap();
         assert!(source.terminate().success());
     }
 );

@@ -547,3 +547,33 @@ pub async fn listings<C: ConnectionTrait>(
         })
         .collect())
 }
+
+/// Marks inactive every active service imported from `source` that is not
+/// in `still_listed` (it disappeared from the feed), and returns their ids.
+/// Services edited in Convene are never touched (their source is `local`).
+pub async fn deactivate_missing<C: ConnectionTrait>(
+    conn: &C,
+    source: &str,
+    still_listed: &std::collections::HashSet<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, StoreError> {
+    let rows = service::Entity::find()
+        .filter(service::Column::Source.eq(source))
+        .filter(service::Column::Status.eq("active"))
+        .all(conn)
+        .await?;
+    let mut gone = Vec::new();
+    for row in rows.into_iter().filter(|r| !still_listed.contains(&r.id)) {
+        let mut document = parse(&row.document)?;
+        document["status"] = Value::String("inactive".to_string());
+        service::Entity::update_many()
+            .col_expr(service::Column::Status, Expr::value("inactive"))
+            .col_expr(service::Column::Document, Expr::value(document.to_string()))
+            .col_expr(service::Column::UpdatedAt, Expr::value(now))
+            .filter(service::Column::Id.eq(row.id))
+            .exec(conn)
+            .await?;
+        gone.push(row.id);
+    }
+    Ok(gone)
+}
