@@ -57,21 +57,7 @@ pub fn required(
     value: &str,
     max: usize,
 ) -> String {
-    let value = value.trim();
-    if value.is_empty() {
-        errors.add(field, format!("Enter {label}"));
-    } else if value.chars().count() > max {
-        errors.add(
-            field,
-            format!("{} must be {max} characters or fewer", capitalise(label)),
-        );
-    } else if value.chars().any(|c| c.is_control()) {
-        errors.add(
-            field,
-            format!("{} must not contain control characters", capitalise(label)),
-        );
-    }
-    value.to_string()
+    checked(errors, field, label, value, max, |_| false)
 }
 
 /// As [`required`], for text that may run over several lines (line breaks
@@ -83,6 +69,19 @@ pub fn required_multiline(
     value: &str,
     max: usize,
 ) -> String {
+    checked(errors, field, label, value, max, |c| {
+        matches!(c, '\n' | '\r' | '\t')
+    })
+}
+
+fn checked(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    label: &str,
+    value: &str,
+    max: usize,
+    allowed_control: fn(char) -> bool,
+) -> String {
     let value = value.trim();
     if value.is_empty() {
         errors.add(field, format!("Enter {label}"));
@@ -91,10 +90,7 @@ pub fn required_multiline(
             field,
             format!("{} must be {max} characters or fewer", capitalise(label)),
         );
-    } else if value
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    } else if value.chars().any(|c| c.is_control() && !allowed_control(c)) {
         errors.add(
             field,
             format!("{} must not contain control characters", capitalise(label)),

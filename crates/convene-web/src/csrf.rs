@@ -12,7 +12,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use convene_domain::identity::tokens::random_secret;
+use convene_domain::identity::tokens::{constant_time_eq, random_secret};
 
 use crate::error::AppError;
 use crate::identity::cookies;
@@ -108,8 +108,4 @@ fn same_site(request: &Request, settings: &WebSettings) -> bool {
             origin == ours || host_origin.as_deref() == Some(origin)
         }
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

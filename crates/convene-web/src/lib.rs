@@ -27,7 +27,6 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::AppError;
-pub use identity::links::{new_link_secret, store_link};
 pub use state::{AppState, WebSettings};
 
 /// Every route of the application, without the layers that wrap them.

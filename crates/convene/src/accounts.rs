@@ -88,7 +88,7 @@ pub async fn invite(store: &Store, config: &Config, args: &InviteArgs) -> anyhow
             (id, Some(details))
         }
     };
-    let secret = convene_web::new_link_secret().map_err(|e| anyhow!("{e}"))?;
+    let secret = convene_domain::identity::tokens::random_secret(32)?;
     let link_secret = secret.clone();
     let needs_link = store
         .transaction(|txn| {
@@ -100,26 +100,17 @@ pub async fn invite(store: &Store, config: &Config, args: &InviteArgs) -> anyhow
                         .because("created by the command line");
                     audit::record_in(txn, entry).await?;
                 }
-                let (user_id, needs_link) =
-                    match accounts::find_by_email(txn, &invitation.email).await? {
-                        Some(account) => (account.id, account.password_hash.is_none()),
-                        None => {
-                            let id = new_id();
-                            accounts::create(
-                                txn,
-                                id,
-                                &invitation.email,
-                                &invitation.display_name,
-                                None,
-                                now,
-                            )
-                            .await?;
-                            (id, true)
-                        }
-                    };
-                accounts::set_role(txn, user_id, organisation_id, invitation.role, now).await?;
+                let (user_id, needs_link) = accounts::add_to_organisation(
+                    txn,
+                    &invitation.email,
+                    &invitation.display_name,
+                    organisation_id,
+                    invitation.role,
+                    now,
+                )
+                .await?;
                 if needs_link {
-                    convene_web::store_link(
+                    credentials::store_link(
                         txn,
                         LinkPurpose::Invitation,
                         user_id,

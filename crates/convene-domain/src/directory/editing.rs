@@ -14,6 +14,9 @@ use super::taxonomy;
 use crate::ids::stable_id;
 use crate::text::{self, ValidationErrors};
 
+/// Listings unreviewed this long are flagged to their owners.
+pub const REVIEW_AFTER_DAYS: i64 = 365;
+
 /// How a service is delivered (Convene's own field; ORUK has none).
 pub const DELIVERY_MODES: [(&str, &str); 3] = [
     ("in_person", "In person"),

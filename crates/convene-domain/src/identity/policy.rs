@@ -134,6 +134,33 @@ pub fn may(who: &Principal, action: Action) -> bool {
     }
 }
 
+/// The roles `who` may give: platform administrators any; organisation
+/// administrators those that stay within an organisation.
+pub fn grantable_roles(who: &Principal) -> Vec<Role> {
+    if who.is_platform_admin() {
+        Role::ALL.to_vec()
+    } else {
+        vec![
+            Role::OrganisationAdmin,
+            Role::Practitioner,
+            Role::SafeguardingLead,
+            Role::Volunteer,
+            Role::Analyst,
+            Role::Viewer,
+        ]
+    }
+}
+
+/// The organisations whose directory listings `who` may change (`None`:
+/// all of them, for coordinators).
+pub fn directory_scope(who: &Principal) -> Option<Vec<Uuid>> {
+    if who.has_role(Role::Coordinator) {
+        None
+    } else {
+        Some(who.organisations_with(Role::OrganisationAdmin))
+    }
+}
+
 /// Which part of the audit trail `who` may search: `Some(None)` for all of
 /// it (platform admins), `Some(Some(orgs))` for the events of people acting
 /// for those organisations (their safeguarding leads and administrators),

@@ -4,7 +4,7 @@
 
 use totp_rs::{Algorithm, TOTP};
 
-use super::tokens::{NoRandomness, hash_secret};
+use super::tokens::{NoRandomness, constant_time_eq, hash_secret};
 
 const STEP_SECONDS: u64 = 30;
 /// Codes from one step either side are accepted, for clocks that drift.
@@ -74,10 +74,6 @@ pub fn verify_code(
                 code.as_bytes(),
             )
         })
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Ten recovery codes (each 50 random bits, shown as `xxxxx-xxxxx`), and the

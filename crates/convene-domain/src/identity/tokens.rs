@@ -10,6 +10,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// How long an invitation link works.
+pub const INVITATION_DAYS: i64 = 7;
+/// How long a password-reset link works.
+pub const RESET_MINUTES: i64 = 60;
+
+/// Compares two secrets in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// The prefix of API tokens, so a leaked one is recognisable (and secret
 /// scanners can find it).
 pub const API_TOKEN_PREFIX: &str = "cvn_";

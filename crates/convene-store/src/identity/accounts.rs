@@ -253,3 +253,29 @@ fn to_domain(model: user::Model) -> Result<Account, StoreError> {
         created_at: model.created_at,
     })
 }
+
+/// Gives the person with `email` the `role` in an organisation, creating
+/// their account (without a password) if they have none, and ends their
+/// sessions so new rights and any second-factor rule apply from their next
+/// sign-in. Returns the account and whether it still needs a password (and
+/// so an invitation link).
+pub async fn add_to_organisation<C: ConnectionTrait>(
+    conn: &C,
+    email: &str,
+    display_name: &str,
+    organisation_id: Uuid,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, bool), StoreError> {
+    let (user_id, needs_password) = match find_by_email(conn, email).await? {
+        Some(account) => (account.id, account.password_hash.is_none()),
+        None => {
+            let id = new_id();
+            create(conn, id, email, display_name, None, now).await?;
+            (id, true)
+        }
+    };
+    set_role(conn, user_id, organisation_id, role, now).await?;
+    crate::identity::sessions::delete_all_for_user(conn, user_id, None).await?;
+    Ok((user_id, needs_password))
+}

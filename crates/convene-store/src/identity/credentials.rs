@@ -233,6 +233,31 @@ pub async fn create_link<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Stores a link for `purpose` whose URL carries `secret`, valid for the
+/// purpose's lifetime.
+pub async fn store_link<C: ConnectionTrait>(
+    conn: &C,
+    purpose: LinkPurpose,
+    user_id: Uuid,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use convene_domain::identity::tokens::{INVITATION_DAYS, RESET_MINUTES, hash_secret};
+    let lifetime = match purpose {
+        LinkPurpose::Invitation => chrono::Duration::days(INVITATION_DAYS),
+        LinkPurpose::PasswordReset => chrono::Duration::minutes(RESET_MINUTES),
+    };
+    create_link(
+        conn,
+        purpose,
+        user_id,
+        &hash_secret(secret),
+        now + lifetime,
+        now,
+    )
+    .await
+}
+
 /// The account a link is for, if the link exists, is unused and unexpired
 /// (without using it).
 pub async fn peek_link<C: ConnectionTrait>(

@@ -12,10 +12,12 @@ use chrono::{DateTime, Duration, Utc};
 use convene_domain::audit::AuditAction;
 use convene_domain::directory::changes::{changed_fields, fingerprint};
 use convene_domain::directory::duplicates::{Reason, likely_duplicates};
+use convene_domain::directory::editing::REVIEW_AFTER_DAYS;
 use convene_domain::directory::editing::{DELIVERY_MODES, LocalFields, REFERRERS, ServiceForm};
 use convene_domain::directory::parse_service;
 use convene_domain::directory::postcodes::Postcode;
 use convene_domain::directory::taxonomy;
+use convene_domain::identity::policy::directory_scope;
 use convene_domain::identity::{Action, Role, may};
 use convene_domain::ids::new_id;
 use convene_store::directory::postcodes;
@@ -35,20 +37,9 @@ use crate::identity::visitor::Visitor;
 use crate::page::Page;
 use crate::state::AppState;
 
-/// Services unreviewed this long are flagged to their owners.
-pub const REVIEW_AFTER_DAYS: i64 = 365;
-
 /// The organisations whose services the visitor may change (`None`: all).
 pub fn editable_organisations(visitor: &Visitor) -> Option<Vec<Uuid>> {
-    if visitor.principal.has_role(Role::Coordinator) {
-        None
-    } else {
-        Some(
-            visitor
-                .principal
-                .organisations_with(Role::OrganisationAdmin),
-        )
-    }
+    directory_scope(&visitor.principal)
 }
 
 pub struct Listed {

@@ -6,12 +6,11 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::Duration;
 use convene_domain::audit::{AuditAction, AuditEntry};
 use convene_domain::identity::accounts::normalise_email;
 use convene_domain::identity::passwords::check_new_password;
 use convene_domain::identity::throttle::ThrottleRule;
-use convene_domain::identity::tokens::{hash_secret, random_secret};
+use convene_domain::identity::tokens::{RESET_MINUTES, hash_secret, random_secret};
 use convene_store::audit;
 use convene_store::identity::credentials::{self, LinkPurpose};
 use convene_store::identity::{accounts, sessions, throttles};
@@ -25,35 +24,9 @@ use crate::mail::Email;
 use crate::page::Page;
 use crate::state::AppState;
 
-pub const INVITATION_DAYS: i64 = 7;
-pub const RESET_MINUTES: i64 = 60;
-
 /// A fresh secret for a link's URL.
 pub fn new_link_secret() -> Result<String, AppError> {
     random_secret(32).map_err(|e| AppError::Internal(e.to_string()))
-}
-
-/// Stores a link for `purpose` whose URL carries `secret`.
-pub async fn store_link<C: convene_store::ConnectionTrait>(
-    conn: &C,
-    purpose: LinkPurpose,
-    user_id: uuid::Uuid,
-    secret: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), convene_store::StoreError> {
-    let lifetime = match purpose {
-        LinkPurpose::Invitation => Duration::days(INVITATION_DAYS),
-        LinkPurpose::PasswordReset => Duration::minutes(RESET_MINUTES),
-    };
-    credentials::create_link(
-        conn,
-        purpose,
-        user_id,
-        &hash_secret(secret),
-        now + lifetime,
-        now,
-    )
-    .await
 }
 
 #[derive(Template)]
@@ -355,7 +328,7 @@ pub async fn request_reset(
         .filter(|a| a.is_active())
     {
         let secret = new_link_secret()?;
-        store_link(conn, LinkPurpose::PasswordReset, account.id, &secret, now).await?;
+        credentials::store_link(conn, LinkPurpose::PasswordReset, account.id, &secret, now).await?;
         let entry = AuditEntry::new(AuditAction::PasswordResetRequested, now)
             .by_user(Some(account.id))
             .from_address(address.text());

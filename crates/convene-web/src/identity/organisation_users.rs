@@ -7,10 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use convene_domain::audit::AuditAction;
 use convene_domain::identity::accounts::{Invitation, InvitationInput};
+use convene_domain::identity::policy::grantable_roles;
 use convene_domain::identity::{Account, Action, Role, may};
-use convene_domain::ids::new_id;
 use convene_domain::organisations::Organisation;
-use convene_store::identity::credentials::LinkPurpose;
+use convene_store::identity::credentials::{self, LinkPurpose};
 use convene_store::identity::{accounts, sessions};
 use convene_store::{audit, organisations};
 use serde::Deserialize;
@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::extract::Authorised;
 use super::extract::permissions::ManageUsers;
-use super::links::{INVITATION_DAYS, new_link_secret, store_link};
+use super::links::new_link_secret;
 use super::visitor::Visitor;
 use crate::client::ClientAddress;
 use crate::error::AppError;
@@ -30,18 +30,7 @@ use crate::state::AppState;
 /// The roles `visitor` may give: platform admins any; organisation admins
 /// those within an organisation.
 fn grantable(visitor: &Visitor) -> Vec<Role> {
-    if visitor.principal.is_platform_admin() {
-        Role::ALL.to_vec()
-    } else {
-        vec![
-            Role::OrganisationAdmin,
-            Role::Practitioner,
-            Role::SafeguardingLead,
-            Role::Volunteer,
-            Role::Analyst,
-            Role::Viewer,
-        ]
-    }
+    grantable_roles(&visitor.principal)
 }
 
 async fn organisation(state: &AppState, id: Uuid) -> Result<Organisation, AppError> {
@@ -205,28 +194,24 @@ pub async fn invite(
             .store
             .transaction(move |txn| {
                 Box::pin(async move {
-                    let existing = accounts::find_by_email(txn, &invitation.email).await?;
-                    let (user_id, needs_link) = match existing {
-                        Some(account) => (account.id, account.password_hash.is_none()),
-                        None => {
-                            let id = new_id();
-                            accounts::create(
-                                txn,
-                                id,
-                                &invitation.email,
-                                &invitation.display_name,
-                                None,
-                                now,
-                            )
-                            .await?;
-                            (id, true)
-                        }
-                    };
-                    accounts::set_role(txn, user_id, organisation_id, invitation.role, now).await?;
-                    // New rights (and perhaps a second factor) apply from their next sign-in.
-                    sessions::delete_all_for_user(txn, user_id, None).await?;
+                    let (user_id, needs_link) = accounts::add_to_organisation(
+                        txn,
+                        &invitation.email,
+                        &invitation.display_name,
+                        organisation_id,
+                        invitation.role,
+                        now,
+                    )
+                    .await?;
                     if needs_link {
-                        store_link(txn, LinkPurpose::Invitation, user_id, &secret, now).await?;
+                        credentials::store_link(
+                            txn,
+                            LinkPurpose::Invitation,
+                            user_id,
+                            &secret,
+                            now,
+                        )
+                        .await?;
                     }
                     audit::record_in(txn, entry.on("account", user_id)).await?;
                     Ok(needs_link.then_some(secret))
@@ -236,11 +221,12 @@ pub async fn invite(
     };
     let body = match link {
         Some(secret) => format!(
-            "{} has invited you to {} as {} for {}.\n\nTo create your password, open this link within {INVITATION_DAYS} days:\n{}\n\nIf you were not expecting this, you can ignore this email.",
+            "{} has invited you to {} as {} for {}.\n\nTo create your password, open this link within {} days:\n{}\n\nIf you were not expecting this, you can ignore this email.",
             who.visitor.account.display_name,
             state.settings.instance_name,
             invitation.role.label(),
             organisation.details.name,
+            convene_domain::identity::tokens::INVITATION_DAYS,
             state.settings.link(&format!("/invitations/{secret}")),
         ),
         None => format!(
