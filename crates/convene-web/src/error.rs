@@ -114,6 +114,15 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<convene_search::SearchError> for AppError {
+    fn from(error: convene_search::SearchError) -> Self {
+        match error {
+            convene_search::SearchError::Store(store) => store.into(),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<askama::Error> for AppError {
     fn from(error: askama::Error) -> Self {
         Self::Internal(format!("template: {error}"))

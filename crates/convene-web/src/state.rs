@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use convene_domain::clock::SharedClock;
 use convene_domain::identity::sessions::SessionPolicy;
+use convene_search::DirectoryIndex;
 use convene_store::Store;
 use url::Url;
 
@@ -15,6 +16,20 @@ pub struct AppState {
     pub clock: SharedClock,
     pub settings: Arc<WebSettings>,
     pub mailer: Arc<dyn Mailer>,
+    /// The directory search index, following the database.
+    pub directory: Arc<DirectoryIndex>,
+}
+
+impl AppState {
+    /// Brings the search index up to date after this instance changed the
+    /// directory, so the change shows in the next search here at once
+    /// (other instances follow within a second). The change is already
+    /// committed, so a failure here is only logged: the follower retries.
+    pub async fn directory_changed(&self) {
+        if let Err(error) = convene_search::catch_up(&self.directory, &self.store).await {
+            tracing::warn!(%error, "the search index could not catch up yet");
+        }
+    }
 }
 
 /// The parts of the configuration the web layer needs.

@@ -2,7 +2,7 @@
 //! worker, stopping gracefully on SIGTERM or Ctrl-C.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use convene_domain::clock::{SharedClock, SystemClock};
@@ -16,6 +16,9 @@ use tokio::sync::watch;
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::connect;
+
+/// How often the search index looks for changes made elsewhere.
+const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 
 pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
     ensure_safe_base_url(config, args)?;
@@ -52,11 +55,23 @@ pub async fn serve(
     settings.trusted_proxies = config.trusted_proxy_addresses()?;
     settings.session_policy = config.session_policy();
     settings.demo_mode = demo_mode;
+    let started = Instant::now();
+    let directory = Arc::new(
+        convene_search::load(&store)
+            .await
+            .context("build the directory search index")?,
+    );
+    tracing::info!(
+        services = directory.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "directory search index built"
+    );
     let state = AppState {
         store: store.clone(),
         clock: clock.clone(),
         settings: Arc::new(settings),
         mailer: Arc::new(ConsoleMailer),
+        directory: directory.clone(),
     };
     let worker = (!args.no_worker).then(|| Worker::new(store.clone(), clock).spawn());
 
@@ -65,6 +80,11 @@ pub async fn serve(
     announce(&base_url);
 
     let (stop, stopping) = watch::channel(false);
+    tokio::spawn(follow_directory(
+        store.clone(),
+        directory,
+        stopped(stopping.clone()),
+    ));
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests in flight");
@@ -88,6 +108,32 @@ pub async fn serve(
     store.close().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Keeps the search index in step with the database: changes made by this
+/// instance show at once (its handlers catch up after writing), and changes
+/// made by other instances or by `convene import` within a second.
+async fn follow_directory(
+    store: Store,
+    directory: Arc<convene_search::DirectoryIndex>,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    let follow = async {
+        let mut every = tokio::time::interval(FOLLOW_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match convene_search::catch_up(&directory, &store).await {
+                Ok(0) => {}
+                Ok(changes) => tracing::debug!(changes, "search index caught up"),
+                Err(error) => tracing::warn!(%error, "search index could not catch up"),
+            }
+        }
+    };
+    tokio::select! {
+        () = follow => {}
+        () = stop => {}
+    }
 }
 
 async fn stopped(mut stopping: watch::Receiver<bool>) {

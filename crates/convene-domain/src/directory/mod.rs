@@ -1,6 +1,7 @@
 //! The service directory: Open Referral UK 3.0 records, checked and made
 //! searchable, plus the built-in taxonomy of family-support needs.
 
+pub mod areas;
 pub mod changes;
 pub mod document;
 pub mod duplicates;

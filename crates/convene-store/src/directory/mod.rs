@@ -1,5 +1,7 @@
 //! The service directory's storage.
 
+pub mod candidates;
+pub mod changes;
 pub mod postcodes;
 pub mod services;
 pub mod taxonomies;

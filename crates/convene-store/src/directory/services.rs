@@ -3,8 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use convene_domain::directory::ServiceRecord;
-use convene_domain::directory::schedules::openings;
-use convene_domain::directory::search::Candidate;
 use convene_domain::organisations::{OrganisationDetails, OrganisationKind};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict, Query};
 use sea_orm::{
@@ -14,6 +12,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::changes;
 use crate::entities::{service, service_at_location, service_term, taxonomy_term};
 use crate::{StoreError, organisations};
 
@@ -33,7 +32,8 @@ pub const LOCAL_SOURCE: &str = "local";
 
 /// Stores (or replaces) a checked service. Its organisation is created if
 /// Convene does not know it yet. Call inside a transaction: the service,
-/// its places and its terms change together or not at all.
+/// its places, its terms and its entry in the change sequence change
+/// together or not at all.
 pub async fn upsert<C: ConnectionTrait>(
     conn: &C,
     record: &ServiceRecord,
@@ -174,6 +174,7 @@ pub async fn upsert<C: ConnectionTrait>(
             .exec_without_returning(conn)
             .await?;
     }
+    changes::record(conn, record.id, now).await?;
     Ok(if existing.is_some() {
         Stored::Updated
     } else {
@@ -208,7 +209,7 @@ pub async fn documents<C: ConnectionTrait>(
     Ok(found)
 }
 
-fn parse(text: &str) -> Result<Value, StoreError> {
+pub(super) fn parse(text: &str) -> Result<Value, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("service document: {e}")))
 }
 
@@ -227,7 +228,7 @@ pub struct ServiceFilter {
 }
 
 /// The SQL condition for a filter (AND of everything given).
-fn condition_for(filter: &ServiceFilter) -> Condition {
+pub(super) fn condition_for(filter: &ServiceFilter) -> Condition {
     let mut condition = Condition::all();
     if filter.active_only {
         condition = condition.add(service::Column::Status.eq("active"));
@@ -378,71 +379,6 @@ fn to_link(model: service_at_location::Model) -> Result<ServiceAtLocation, Store
     })
 }
 
-/// Every service matching the filter, with its places and terms, for
-/// ranking and distance in memory.
-pub async fn candidates<C: ConnectionTrait>(
-    conn: &C,
-    filter: &ServiceFilter,
-) -> Result<Vec<Candidate>, StoreError> {
-    let rows = service::Entity::find()
-        .filter(condition_for(filter))
-        .order_by_asc(service::Column::Name)
-        .order_by_asc(service::Column::Id)
-        .all(conn)
-        .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut places: std::collections::HashMap<Uuid, Vec<(f64, f64)>> =
-        std::collections::HashMap::new();
-    let mut terms: std::collections::HashMap<Uuid, Vec<Uuid>> = std::collections::HashMap::new();
-    for chunk in ids.chunks(500) {
-        for link in service_at_location::Entity::find()
-            .filter(service_at_location::Column::ServiceId.is_in(chunk.iter().copied()))
-            .all(conn)
-            .await?
-        {
-            if let (Some(lat), Some(lon)) = (link.latitude, link.longitude) {
-                places.entry(link.service_id).or_default().push((lat, lon));
-            }
-        }
-        for tag in service_term::Entity::find()
-            .filter(service_term::Column::ServiceId.is_in(chunk.iter().copied()))
-            .all(conn)
-            .await?
-        {
-            terms.entry(tag.service_id).or_default().push(tag.term_id);
-        }
-    }
-    Ok(rows
-        .into_iter()
-        .map(|row| Candidate {
-            places: places.remove(&row.id).unwrap_or_default(),
-            term_ids: terms.remove(&row.id).unwrap_or_default(),
-            id: row.id,
-            name: row.name,
-            description: row.description,
-            organisation_id: row.organisation_id,
-            is_free: row.is_free,
-            minimum_age: row.minimum_age.and_then(|a| u16::try_from(a).ok()),
-            maximum_age: row.maximum_age.and_then(|a| u16::try_from(a).ok()),
-            delivery_modes: row
-                .delivery_modes
-                .split(',')
-                .filter(|m| !m.is_empty())
-                .map(str::to_string)
-                .collect(),
-            languages: row
-                .languages
-                .lines()
-                .filter(|l| !l.is_empty())
-                .map(str::to_string)
-                .collect(),
-            openings: serde_json::from_str::<Value>(&row.document)
-                .map(|doc| openings(&doc))
-                .unwrap_or_default(),
-        })
-        .collect())
-}
-
 /// Convene's own fields and review of a service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceRow {
@@ -514,6 +450,7 @@ pub async fn set_local_fields<C: ConnectionTrait>(
         .filter(service::Column::Id.eq(id))
         .exec(conn)
         .await?;
+    changes::record(conn, id, at).await?;
     Ok(())
 }
 
@@ -573,6 +510,7 @@ pub async fn deactivate_missing<C: ConnectionTrait>(
             .filter(service::Column::Id.eq(row.id))
             .exec(conn)
             .await?;
+        changes::record(conn, row.id, now).await?;
         gone.push(row.id);
     }
     Ok(gone)

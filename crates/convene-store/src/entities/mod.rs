@@ -3,6 +3,7 @@
 
 pub mod api_token;
 pub mod audit_event;
+pub mod directory_change;
 pub mod instance_fact;
 pub mod membership;
 pub mod oidc_login;

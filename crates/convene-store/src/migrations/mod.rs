@@ -11,6 +11,7 @@ mod m20261123_000002_identity_audit;
 mod m20261123_000003_organisation_sign_in;
 mod m20261123_000004_directory;
 mod m20261123_000005_directory_editing;
+mod m20261123_000006_directory_changes;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_organisation_sign_in::Migration),
             Box::new(m20261123_000004_directory::Migration),
             Box::new(m20261123_000005_directory_editing::Migration),
+            Box::new(m20261123_000006_directory_changes::Migration),
         ]
     }
 }

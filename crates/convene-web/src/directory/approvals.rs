@@ -164,7 +164,7 @@ async fn decide(
         })
         .await?;
     match decided {
-        Decision::Done => {}
+        Decision::Done => state.directory_changed().await,
         Decision::AlreadyDecided => {
             return Err(AppError::BadRequest(
                 "Someone has already decided this change".into(),

@@ -492,6 +492,9 @@ pub async fn propose(
             })
         })
         .await?;
+    if publishes {
+        state.directory_changed().await;
+    }
     Ok(Ok(version_state))
 }
 

@@ -16,10 +16,10 @@ use axum::routing::{get, post};
 use convene_domain::directory::editing::DELIVERY_MODES;
 use convene_domain::directory::postcodes::Postcode;
 use convene_domain::directory::schedules::london_time;
-use convene_domain::directory::search::{SearchQuery, need_counts, search};
+use convene_domain::directory::search::SearchQuery;
 use convene_domain::directory::taxonomy;
 use convene_store::directory::postcodes;
-use convene_store::directory::services::{self, ServiceFilter};
+use convene_store::directory::services;
 
 use self::view::ServiceSummary;
 use crate::error::AppError;
@@ -192,7 +192,12 @@ async fn find(
         match Postcode::parse(&form.postcode) {
             Err(problem) => errors.add("postcode", problem.to_string()),
             Ok(code) => match postcodes::find(state.store.conn(), &code).await? {
-                Some(place) => query.near = Some((place.latitude, place.longitude)),
+                Some(place) => {
+                    let here = (place.latitude, place.longitude);
+                    query.near = Some(here);
+                    // Services that name the areas they serve must cover it.
+                    query.covering = Some(here);
+                }
                 None => errors.add(
                     "postcode",
                     format!(
@@ -210,51 +215,50 @@ async fn find(
             .unwrap_or(5);
         query.radius_miles = Some(f64::from(radius));
     }
-    let filter = ServiceFilter {
-        active_only: true,
-        ..Default::default()
-    };
-    let candidates = services::candidates(state.store.conn(), &filter).await?;
-    let (hits, status) = if errors.is_empty() {
-        (search(&candidates, &query), StatusCode::OK)
-    } else {
-        (Vec::new(), StatusCode::UNPROCESSABLE_ENTITY)
-    };
-    // Counts show how many results each need would give with the other
-    // filters as they are.
-    let without_needs = SearchQuery {
-        needs: Vec::new(),
-        ..query.clone()
-    };
-    let unfiltered = if errors.is_empty() {
-        search(&candidates, &without_needs)
-    } else {
-        Vec::new()
-    };
-    let ids: Vec<_> = taxonomy::NEEDS
+    let need_ids: Vec<_> = taxonomy::NEEDS
         .iter()
         .map(|(code, ..)| taxonomy::need_id(code))
         .collect();
-    let counts = need_counts(&candidates, &unfiltered, &ids);
+    let (found, status) = if errors.is_empty() {
+        let offset = (form.page - 1) * PER_PAGE;
+        let mut found = state
+            .directory
+            .search(&query, offset, PER_PAGE, &need_ids)?;
+        if found.hits.is_empty() && found.total > 0 {
+            // Past the last page (an old link): show the last page.
+            let last = (found.total.div_ceil(PER_PAGE) - 1) * PER_PAGE;
+            found = state.directory.search(&query, last, PER_PAGE, &need_ids)?;
+        }
+        (found, StatusCode::OK)
+    } else {
+        let nothing = convene_search::Found {
+            total: 0,
+            hits: Vec::new(),
+            need_counts: need_ids.iter().map(|id| (*id, 0)).collect(),
+        };
+        (nothing, StatusCode::UNPROCESSABLE_ENTITY)
+    };
+    // Counts show how many results each need would give with the other
+    // filters as they are.
     let needs = taxonomy::NEEDS
         .iter()
-        .zip(counts)
-        .map(|((code, name, _), (_, count))| NeedOption { code, name, count })
+        .zip(&found.need_counts)
+        .map(|((code, name, _), (_, count))| NeedOption {
+            code,
+            name,
+            count: *count,
+        })
         .collect();
-    let total = hits.len();
+    let total = found.total;
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page_number = form.page.min(pages);
-    let shown: Vec<_> = hits
-        .iter()
-        .skip((page_number - 1) * PER_PAGE)
-        .take(PER_PAGE)
-        .collect();
+    let shown = &found.hits;
     let ids: Vec<_> = shown.iter().map(|hit| hit.id).collect();
-    let found = services::documents(state.store.conn(), &ids).await?;
+    let documents = services::documents(state.store.conn(), &ids).await?;
     let results: Vec<ServiceSummary> = shown
         .iter()
         .filter_map(|hit| {
-            found
+            documents
                 .get(&hit.id)
                 .map(|doc| ServiceSummary::from_document(doc, hit.distance_miles))
         })

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use convene_domain::directory::document::tidy;
-use convene_domain::directory::search::search;
 use convene_store::directory::{services, taxonomies};
 use serde_json::{Map, Value, json};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -102,19 +101,18 @@ async fn list_services(
         ))
         .into_response());
     };
-    // Times and distance are judged by search over the matching services,
-    // nearest first when a postcode is given.
-    let candidates = services::candidates(state.store.conn(), &plan.filter).await?;
-    let hits = search(&candidates, &query);
-    let total = hits.len() as u64;
-    let chosen: Vec<_> = if ndjson_wanted {
-        hits.iter().collect()
+    // Answered by the search index: best words first, then nearest.
+    let (offset, limit) = if ndjson_wanted {
+        (0, usize::MAX)
     } else {
-        hits.iter()
-            .skip(((page_number - 1) * per_page) as usize)
-            .take(per_page as usize)
-            .collect()
+        (
+            usize::try_from((page_number - 1) * per_page).unwrap_or(usize::MAX),
+            usize::try_from(per_page).unwrap_or(usize::MAX),
+        )
     };
+    let found = state.directory.search(&query, offset, limit, &[])?;
+    let total = found.total as u64;
+    let chosen = found.hits;
     let ids: Vec<Uuid> = chosen.iter().map(|hit| hit.id).collect();
     let mut found = services::documents(state.store.conn(), &ids).await?;
     let documents: Vec<Value> = ids.iter().filter_map(|id| found.remove(id)).collect();

@@ -204,19 +204,31 @@ impl ServiceParams {
                 Some((place.latitude, place.longitude))
             }
         };
-        let memory =
-            (day.is_some() || starts_from.is_some() || ends_by.is_some() || near.is_some()).then(
-                || SearchQuery {
-                    // Words are matched by search (with stemming) on this path.
-                    words: filter.text.take().unwrap_or_default(),
-                    near,
-                    radius_miles,
-                    day,
-                    starts_from,
-                    ends_by,
-                    ..Default::default()
-                },
-            );
+        // Words, times and places are answered by the search index, with
+        // every other filter applied there too; a plain listing is paged
+        // from the database.
+        let indexed = filter.text.is_some()
+            || day.is_some()
+            || starts_from.is_some()
+            || ends_by.is_some()
+            || near.is_some();
+        let memory = indexed.then(|| SearchQuery {
+            words: filter.text.take().unwrap_or_default(),
+            organisation_id: filter.organisation_id,
+            term_id: filter.taxonomy_term_id,
+            taxonomy_id: filter.taxonomy_id,
+            modified_after: filter.modified_after,
+            ages_from: filter.minimum_age,
+            ages_to: filter.maximum_age,
+            near,
+            radius_miles,
+            // ORUK: a postcode keeps the services whose areas hold it.
+            covering: near,
+            day,
+            starts_from,
+            ends_by,
+            ..Default::default()
+        });
         Ok(Plan { filter, memory })
     }
 }

@@ -65,6 +65,7 @@ impl TestApp {
 
     pub async fn on(db: TestDatabase, base_url: &str, routes: axum::Router<AppState>) -> Self {
         let store = db.store().await;
+        let store_for_index = store.clone();
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap());
         let mailer = Arc::new(MemoryMailer::default());
         let state = AppState {
@@ -72,6 +73,7 @@ impl TestApp {
             clock: Arc::new(clock.clone()),
             settings: Arc::new(WebSettings::new(base_url.parse().unwrap())),
             mailer: mailer.clone(),
+            directory: Arc::new(convene_search::load(&store_for_index).await.unwrap()),
         };
         Self {
             router: convene_web::with_layers(routes, state.clone()),
@@ -91,6 +93,11 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
+        // Tests write to the store directly; the running server's follower
+        // would pick that up within a second, so catch up before each request.
+        convene_search::catch_up(&self.state.directory, &self.state.store)
+            .await
+            .unwrap();
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
