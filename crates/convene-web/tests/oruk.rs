@@ -378,6 +378,55 @@ async fn day_time_and_distance_filters() {
 }
 
 #[tokio::test]
+async fn a_postcode_keeps_the_services_whose_areas_hold_it() {
+    let (app, _) = app_with_directory().await;
+    let clock: SharedClock = Arc::new(app.clock.clone());
+    // Service 8 serves only a square around BK1 1AA; service 9 only one far away.
+    let square = |lat: f64, lon: f64| {
+        json!({"type": "Polygon", "coordinates": [[
+            [lon - 0.1, lat - 0.1], [lon + 0.1, lat - 0.1], [lon + 0.1, lat + 0.1], [lon - 0.1, lat + 0.1], [lon - 0.1, lat - 0.1]
+        ]]})
+        .to_string()
+    };
+    let mut here = service(8, ORG_A, None, None, Some("food"));
+    here["service_areas"] = json!([{ "id": "30000000-0000-4000-8000-000000000008", "name": "Brackenbury", "extent": square(52.5, -1.9), "extent_type": "geojson" }]);
+    let mut elsewhere = service(9, ORG_A, None, None, Some("food"));
+    elsewhere["service_areas"] = json!([{ "id": "30000000-0000-4000-8000-000000000009", "name": "Far away", "extent": square(54.5, -1.9), "extent_type": "geojson" }]);
+    import_services(app.store(), &clock, &[here, elsewhere], "import:test")
+        .await
+        .unwrap();
+    let place = convene_store::directory::postcodes::PostcodeLocation {
+        postcode: convene_domain::directory::postcodes::Postcode::parse("BK1 1AA").unwrap(),
+        latitude: 52.5,
+        longitude: -1.9,
+        lsoa: None,
+    };
+    convene_store::directory::postcodes::upsert(app.store().conn(), &[place])
+        .await
+        .unwrap();
+    let found = names(&app, "postcode=BK1+1AA").await;
+    assert!(found.contains(&"Service 008".to_string()), "{found:?}");
+    assert!(
+        !found.contains(&"Service 009".to_string()),
+        "its area does not hold BK1 1AA: {found:?}"
+    );
+    assert!(
+        found.contains(&"Service 001".to_string()),
+        "a service that names no area is kept"
+    );
+    // Without a postcode both are listed; words and other filters still AND.
+    let food = names(&app, "search=families").await;
+    assert!(food.contains(&"Service 009".to_string()));
+    let need = taxonomy::need_id("food");
+    let both = names(
+        &app,
+        &format!("search=families&taxonomy_term_id={need}&organization_id={ORG_A}&minimum_age=6&maximum_age=8"),
+    )
+    .await;
+    assert_eq!(both, ["Service 002", "Service 008", "Service 009"]);
+}
+
+#[tokio::test]
 async fn the_whole_feed_comes_as_ndjson() {
     let (app, _) = app_with_directory().await;
     let reply = app.get("/oruk/services?format=ndjson").await;

@@ -199,3 +199,47 @@ both_backends!(postcodes_load_from_an_onspd_style_csv, |db| async move {
         stderr(&wrong)
     );
 });
+
+both_backends!(
+    a_running_server_finds_what_another_process_imports,
+    |db| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(dir.path(), &db.url, &["serve", "--no-worker"]);
+        let client = reqwest::Client::new();
+        let search = format!("{}/oruk/services?search=allotment", server.url);
+        let count = || async {
+            let page: serde_json::Value = client
+                .get(&search)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            page["total_items"].as_u64().unwrap()
+        };
+        assert_eq!(count().await, 0);
+        let file = dir.path().join("feed.ndjson");
+        std::fs::write(
+            &file,
+            r#"{"id":"00000000-0000-4000-8000-000000000001","name":"Community allotments","status":"active","organization_id":"10000000-0000-4000-8000-000000000001"}"#,
+        )
+        .unwrap();
+        let output = cmd(
+            dir.path(),
+            &db.url,
+            &["import", "oruk-file", file.to_str().unwrap()],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        // The server follows the change sequence about once a second.
+        let mut found = 0;
+        for _ in 0..100 {
+            found = count().await;
+            if found == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(found, 1, "log:\n{}", server.log());
+    }
+);
