@@ -1,7 +1,7 @@
 //! Fetching an ORUK 3.0 feed over HTTP: every page of `/services`, then each
 //! `/services/{id}` (several at once, never too many), bounded in time and
-//! size. Everything is fetched before anything is stored, so a feed that
-//! fails half-way changes nothing.
+//! size. Import runs (`import_run`) stage what is fetched, so a feed that
+//! fails half-way changes nothing in the directory.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,83 +49,126 @@ pub enum FetchError {
     BadUrl(String),
 }
 
-/// Every service document of the feed at `base` (e.g.
-/// `https://directory.example/oruk`).
-pub async fn fetch_services(base: &str, options: &FetchOptions) -> Result<Vec<Value>, FetchError> {
-    let base = base.trim_end_matches('/').to_string();
-    if !(base.starts_with("http://") || base.starts_with("https://")) {
-        return Err(FetchError::BadUrl(base));
-    }
-    let client = reqwest::Client::builder()
-        .timeout(options.timeout)
-        .connect_timeout(options.timeout.min(Duration::from_secs(10)))
-        .build()
-        .map_err(|e| FetchError::Request {
-            url: base.clone(),
-            reason: e.to_string(),
-        })?;
-    let mut ids: Vec<String> = Vec::new();
-    let mut page = 1u64;
-    loop {
-        let mut url = format!("{base}/services?page={page}&per_page={}", options.per_page);
-        if let Some(after) = options.modified_after {
-            url.push_str(&format!(
-                "&modified_after={}",
-                after.format("%Y-%m-%dT%H:%M:%SZ")
-            ));
+/// A feed being read: its base URL (e.g. `https://directory.example/oruk`)
+/// and one HTTP client for every request.
+#[derive(Debug, Clone)]
+pub struct FeedClient {
+    base: String,
+    client: reqwest::Client,
+    options: FetchOptions,
+}
+
+impl FeedClient {
+    pub fn new(base: &str, options: &FetchOptions) -> Result<Self, FetchError> {
+        let base = base.trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(FetchError::BadUrl(base));
         }
-        let body = get_json(&client, &url, options.max_response_bytes).await?;
-        let not_a_page = |reason: &str| FetchError::NotAPage {
-            url: url.clone(),
-            reason: reason.to_string(),
-        };
-        let contents = body
-            .get("contents")
-            .and_then(Value::as_array)
-            .ok_or_else(|| not_a_page("no contents"))?;
-        for item in contents {
-            let id = item
-                .get("id")
-                .and_then(Value::as_str)
-                .ok_or_else(|| not_a_page("an item without an id"))?;
-            ids.push(id.to_string());
-        }
-        let last = body
-            .get("last_page")
-            .and_then(Value::as_bool)
-            .unwrap_or(contents.is_empty());
-        let total_pages = body
-            .get("total_pages")
-            .and_then(Value::as_u64)
-            .unwrap_or(page);
-        if last || contents.is_empty() || page >= total_pages {
-            break;
-        }
-        page += 1;
-        if page > 100_000 {
-            return Err(not_a_page("more than 100,000 pages"));
-        }
+        let client = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| FetchError::Request {
+                url: base.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            base,
+            client,
+            options: options.clone(),
+        })
     }
 
-    let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    for (index, id) in ids.iter().enumerate() {
-        let url = format!("{base}/services/{id}");
-        let (client, limit, max) = (client.clone(), limit.clone(), options.max_response_bytes);
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            get_json(&client, &url, max).await.map(|doc| (index, doc))
-        });
+    /// The ids of every service the feed lists, page by page.
+    pub async fn list(&self) -> Result<Vec<String>, FetchError> {
+        let (base, options) = (&self.base, &self.options);
+        let mut ids: Vec<String> = Vec::new();
+        let mut page = 1u64;
+        loop {
+            let mut url = format!("{base}/services?page={page}&per_page={}", options.per_page);
+            if let Some(after) = options.modified_after {
+                url.push_str(&format!(
+                    "&modified_after={}",
+                    after.format("%Y-%m-%dT%H:%M:%SZ")
+                ));
+            }
+            let body = get_json(&self.client, &url, options.max_response_bytes).await?;
+            let not_a_page = |reason: &str| FetchError::NotAPage {
+                url: url.clone(),
+                reason: reason.to_string(),
+            };
+            let contents = body
+                .get("contents")
+                .and_then(Value::as_array)
+                .ok_or_else(|| not_a_page("no contents"))?;
+            for item in contents {
+                let id = item
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| not_a_page("an item without an id"))?;
+                ids.push(id.to_string());
+            }
+            let last = body
+                .get("last_page")
+                .and_then(Value::as_bool)
+                .unwrap_or(contents.is_empty());
+            let total_pages = body
+                .get("total_pages")
+                .and_then(Value::as_u64)
+                .unwrap_or(page);
+            if last || contents.is_empty() || page >= total_pages {
+                break;
+            }
+            page += 1;
+            if page > 100_000 {
+                return Err(not_a_page("more than 100,000 pages"));
+            }
+        }
+        Ok(ids)
     }
-    let mut documents: Vec<Option<Value>> = vec![None; ids.len()];
-    while let Some(joined) = tasks.join_next().await {
-        let (index, doc) = joined.map_err(|e| FetchError::Request {
-            url: base.clone(),
-            reason: e.to_string(),
-        })??;
-        documents[index] = Some(doc);
+
+    /// The full documents of `ids`, in the same order, several requests at
+    /// once but never more than the configured bound.
+    pub async fn fetch(&self, ids: &[String]) -> Result<Vec<Value>, FetchError> {
+        let limit = Arc::new(Semaphore::new(self.options.concurrency.max(1)));
+        let mut tasks = JoinSet::new();
+        for (index, id) in ids.iter().enumerate() {
+            // Ids come from the feed: keep them to one path segment.
+            if id.is_empty() || id.contains(['/', '?', '#', '%']) {
+                return Err(FetchError::NotAPage {
+                    url: format!("{}/services", self.base),
+                    reason: format!("{id:?} is not a usable service id"),
+                });
+            }
+            let url = format!("{}/services/{id}", self.base);
+            let (client, limit, max) = (
+                self.client.clone(),
+                limit.clone(),
+                self.options.max_response_bytes,
+            );
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                get_json(&client, &url, max).await.map(|doc| (index, doc))
+            });
+        }
+        let mut documents: Vec<Option<Value>> = vec![None; ids.len()];
+        while let Some(joined) = tasks.join_next().await {
+            let (index, doc) = joined.map_err(|e| FetchError::Request {
+                url: self.base.clone(),
+                reason: e.to_string(),
+            })??;
+            documents[index] = Some(doc);
+        }
+        Ok(documents.into_iter().flatten().collect())
     }
-    Ok(documents.into_iter().flatten().collect())
+}
+
+/// Every service document of the feed at `base`, fetched before anything
+/// is returned.
+pub async fn fetch_services(base: &str, options: &FetchOptions) -> Result<Vec<Value>, FetchError> {
+    let feed = FeedClient::new(base, options)?;
+    let ids = feed.list().await?;
+    feed.fetch(&ids).await
 }
 
 async fn get_json(client: &reqwest::Client, url: &str, max: usize) -> Result<Value, FetchError> {

@@ -1,12 +1,21 @@
-//! Importing ORUK service documents: each record checked and stored whole in
-//! its own transaction, or refused whole with the reason. Used by the
-//! command line now and by scheduled and web-started imports later.
+//! Importing ORUK service documents: each record checked, then stored in
+//! batches of [`BATCH`] per transaction (a whole service - its places, terms
+//! and change - always together), or refused whole with the reason. Used by
+//! the command line, by import runs and by tests.
 
 use convene_domain::clock::SharedClock;
-use convene_domain::directory::{RecordError, parse_service};
+use convene_domain::directory::imports::ImportProblems;
+use convene_domain::directory::{RecordError, ServiceRecord, parse_service};
+use convene_store::directory::imports::{self, BatchCounts};
 use convene_store::directory::services::{self, Stored};
 use convene_store::{Store, StoreError};
 use serde_json::Value;
+use uuid::Uuid;
+
+/// Services stored per transaction: large enough that a national feed is
+/// not held up by commits, small enough that one refused record costs a
+/// short retry.
+pub const BATCH: usize = 500;
 
 /// What an import did, record by record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,6 +41,41 @@ impl ImportReport {
             self.refused.len()
         )
     }
+
+    fn absorb(&mut self, other: ImportReport) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.conflicts.extend(other.conflicts);
+        self.refused.extend(other.refused);
+        self.warnings.extend(other.warnings);
+    }
+
+    fn tally(&mut self, id: Uuid, outcome: Stored) {
+        match outcome {
+            Stored::Created => self.created += 1,
+            Stored::Updated => self.updated += 1,
+            Stored::Unchanged => self.unchanged += 1,
+            Stored::Conflict => self.conflicts.push(id.to_string()),
+        }
+    }
+
+    /// The counts and problems an import run keeps for `handled` records.
+    pub fn for_run(&self, handled: usize) -> (BatchCounts, ImportProblems) {
+        let counts = BatchCounts {
+            handled: handled as u64,
+            created: self.created as u64,
+            updated: self.updated as u64,
+            unchanged: self.unchanged as u64,
+        };
+        let mut problems = ImportProblems::default();
+        self.refused.iter().for_each(|e| problems.refuse(e));
+        self.conflicts
+            .iter()
+            .for_each(|c| problems.conflict(c.clone()));
+        self.warnings.iter().for_each(|w| problems.warn(w.clone()));
+        (counts, problems)
+    }
 }
 
 /// Imports `documents` from `source` (e.g. `import:feed.json`).
@@ -42,46 +86,103 @@ pub async fn import_services(
     source: &str,
 ) -> Result<ImportReport, StoreError> {
     let mut report = ImportReport::default();
-    for (index, document) in documents.iter().enumerate() {
-        let record = match parse_service(document) {
-            Ok(record) => record,
-            Err(mut error) => {
-                if error.record == "?" {
-                    error.record = format!("#{}", index + 1);
-                }
-                report.refused.push(error);
-                continue;
-            }
-        };
-        for warning in &record.warnings {
-            report
-                .warnings
-                .push(format!("service {}: {warning}", record.id));
-        }
-        let now = clock.now();
-        let source = source.to_string();
-        let id = record.id;
-        let outcome = store
-            .transaction(move |txn| {
-                Box::pin(async move { services::upsert(txn, &record, &source, now).await })
-            })
-            .await;
-        match outcome {
-            Ok(Stored::Created) => report.created += 1,
-            Ok(Stored::Updated) => report.updated += 1,
-            Ok(Stored::Unchanged) => report.unchanged += 1,
-            Ok(Stored::Conflict) => report.conflicts.push(id.to_string()),
-            // A record the database refuses (e.g. an id already used by a
-            // location) is refused alone; the rest carry on.
-            Err(StoreError::Database(error)) => report.refused.push(RecordError {
-                record: id.to_string(),
-                field: String::new(),
-                reason: format!("the database refused it: {error}"),
-            }),
-            Err(other) => return Err(other),
-        }
+    for (number, batch) in documents.chunks(BATCH).enumerate() {
+        report.absorb(store_batch(store, clock, batch, number * BATCH, source, None).await?);
     }
     Ok(report)
+}
+
+/// Checks and stores one batch; `first` is the position of its first
+/// record in the whole import (for naming records without an id). With a
+/// `run`, the run's counts move on in the same transaction.
+pub async fn store_batch(
+    store: &Store,
+    clock: &SharedClock,
+    documents: &[Value],
+    first: usize,
+    source: &str,
+    run: Option<Uuid>,
+) -> Result<ImportReport, StoreError> {
+    let mut checked = ImportReport::default();
+    let mut records: Vec<ServiceRecord> = Vec::with_capacity(documents.len());
+    for (index, document) in documents.iter().enumerate() {
+        match parse_service(document) {
+            Ok(record) => {
+                for warning in &record.warnings {
+                    checked
+                        .warnings
+                        .push(format!("service {}: {warning}", record.id));
+                }
+                records.push(record);
+            }
+            Err(mut error) => {
+                if error.record == "?" {
+                    error.record = format!("#{}", first + index + 1);
+                }
+                checked.refused.push(error);
+            }
+        }
+    }
+    let handled = documents.len();
+    let now = clock.now();
+    let together = {
+        let (records, source, mut report) = (records.clone(), source.to_string(), checked.clone());
+        store
+            .transaction(move |txn| {
+                Box::pin(async move {
+                    for record in &records {
+                        let outcome = services::upsert(txn, record, &source, now).await?;
+                        report.tally(record.id, outcome);
+                    }
+                    if let Some(run) = run {
+                        let (counts, problems) = report.for_run(handled);
+                        imports::record_batch(txn, run, &counts, &problems).await?;
+                    }
+                    Ok(report)
+                })
+            })
+            .await
+    };
+    match together {
+        Ok(report) => Ok(report),
+        // The database refused something (e.g. an id already used by a
+        // location): store the records one by one, refusing only those.
+        Err(StoreError::Database(_)) => {
+            let mut report = checked;
+            for record in records {
+                let id = record.id;
+                let source = source.to_string();
+                let alone = store
+                    .transaction(move |txn| {
+                        Box::pin(async move { services::upsert(txn, &record, &source, now).await })
+                    })
+                    .await;
+                match alone {
+                    Ok(outcome) => report.tally(id, outcome),
+                    Err(StoreError::Database(error)) => report.refused.push(RecordError {
+                        record: id.to_string(),
+                        field: String::new(),
+                        reason: format!("the database refused it: {error}"),
+                    }),
+                    Err(other) => return Err(other),
+                }
+            }
+            // A crash before this line would count this batch's records
+            // as unchanged when the run resumes; what is stored is right.
+            if let Some(run) = run {
+                let (counts, problems) = report.for_run(handled);
+                store
+                    .transaction(move |txn| {
+                        Box::pin(async move {
+                            imports::record_batch(txn, run, &counts, &problems).await
+                        })
+                    })
+                    .await?;
+            }
+            Ok(report)
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// Postcodes read from an ONS postcode directory CSV (ONSPD or NSPL:

@@ -7,6 +7,7 @@
 
 pub mod feed;
 pub mod import;
+pub mod import_run;
 mod worker;
 
 pub use worker::{Task, Worker, WorkerHandle};

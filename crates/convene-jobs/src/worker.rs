@@ -2,6 +2,8 @@ use std::time::Duration;
 
 use convene_domain::clock::SharedClock;
 use convene_store::{Store, StoreError, maintenance};
+
+use crate::import_run::{self, RunOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -10,24 +12,35 @@ use tokio::task::JoinHandle;
 pub enum Task {
     /// Database upkeep (see `convene_store::maintenance::upkeep`).
     DatabaseUpkeep { every: Duration },
+    /// Directory imports people have asked for (see `import_run`).
+    ImportRuns { every: Duration },
 }
 
 impl Task {
     fn name(self) -> &'static str {
         match self {
             Self::DatabaseUpkeep { .. } => "database_upkeep",
+            Self::ImportRuns { .. } => "import_runs",
         }
     }
 
     fn every(self) -> Duration {
         match self {
-            Self::DatabaseUpkeep { every } => every,
+            Self::DatabaseUpkeep { every } | Self::ImportRuns { every } => every,
         }
     }
 
     async fn run(self, store: &Store, clock: &SharedClock) -> Result<(), StoreError> {
         match self {
             Self::DatabaseUpkeep { .. } => maintenance::upkeep(store, clock.now()).await,
+            Self::ImportRuns { .. } => {
+                // One run at a time, until none is waiting.
+                while import_run::work_once(store, clock, &RunOptions::default())
+                    .await?
+                    .is_some()
+                {}
+                Ok(())
+            }
         }
     }
 }
@@ -62,9 +75,14 @@ impl Worker {
         Self {
             store,
             clock,
-            tasks: vec![Task::DatabaseUpkeep {
-                every: Duration::from_secs(60 * 60),
-            }],
+            tasks: vec![
+                Task::DatabaseUpkeep {
+                    every: Duration::from_secs(60 * 60),
+                },
+                Task::ImportRuns {
+                    every: Duration::from_secs(2),
+                },
+            ],
         }
     }
 

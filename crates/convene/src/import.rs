@@ -6,9 +6,13 @@ use std::sync::Arc;
 use anyhow::{Context, anyhow};
 use convene_domain::clock::{SharedClock, SystemClock};
 use convene_domain::directory::feed::service_documents;
-use convene_jobs::feed::{FetchOptions, fetch_services};
+use std::io::IsTerminal;
+
+use convene_domain::directory::imports::{ImportProblems, ImportRun, ImportStatus};
+use convene_jobs::feed::FetchOptions;
 use convene_jobs::import::{import_postcodes, import_services};
-use convene_store::directory::services;
+use convene_jobs::import_run::{RunOptions, bookmark_key, execute};
+use convene_store::directory::imports::{self, NewRun};
 use convene_store::{Store, instance};
 
 use crate::cli::ImportCommand;
@@ -53,76 +57,115 @@ async fn oruk_url(
     if !(1..=600).contains(&timeout_seconds) {
         anyhow::bail!("--timeout-seconds must be between 1 and 600");
     }
+    let feed = url.trim_end_matches('/').to_string();
     let clock: SharedClock = Arc::new(SystemClock);
-    let started = clock.now();
-    let key = format!("import_last:{}", url.trim_end_matches('/'));
-    let since = if full {
-        None
-    } else {
-        instance::fact(store.conn(), &key)
-            .await?
-            .and_then(|text| chrono::DateTime::parse_from_rfc3339(&text).ok())
-            .map(|t| t.with_timezone(&chrono::Utc))
-    };
-    let options = FetchOptions {
-        concurrency,
-        timeout: std::time::Duration::from_secs(timeout_seconds),
-        modified_after: since,
+    let options = RunOptions {
+        fetch: FetchOptions {
+            concurrency,
+            timeout: std::time::Duration::from_secs(timeout_seconds),
+            ..Default::default()
+        },
         ..Default::default()
     };
-    let documents = fetch_services(url, &options)
-        .await
-        .map_err(|e| anyhow!("{e}; nothing was imported"))?;
-    let source = format!("import:{}", url.trim_end_matches('/'));
-    let report = import_services(store, &clock, &documents, &source).await?;
-    // A full fetch lists every active service of the feed: what was imported
-    // from it before and is no longer listed has closed.
-    let mut closed = 0;
-    if since.is_none() && report.refused.is_empty() {
-        let listed: std::collections::HashSet<uuid::Uuid> = documents
-            .iter()
-            .filter_map(|d| {
-                d.get("id")
-                    .and_then(|v| v.as_str())
-                    .and_then(|t| uuid::Uuid::parse_str(t).ok())
-            })
-            .collect();
-        let now = clock.now();
-        closed = store
-            .transaction(move |txn| {
-                Box::pin(
-                    async move { services::deactivate_missing(txn, &source, &listed, now).await },
-                )
-            })
-            .await?
-            .len();
-    }
-    for error in &report.refused {
-        eprintln!("refused: {error}");
-    }
-    for id in &report.conflicts {
+    let run = match imports::unfinished_for(store.conn(), &feed).await? {
+        // An earlier attempt stopped part-way: carry on from what it fetched.
+        Some(earlier) if earlier.full == full => {
+            if earlier.status == ImportStatus::Failed {
+                imports::requeue(store.conn(), earlier.id).await?;
+            }
+            earlier.id
+        }
+        _ => {
+            let since = if full {
+                None
+            } else {
+                instance::fact(store.conn(), &bookmark_key(&feed))
+                    .await?
+                    .and_then(|text| chrono::DateTime::parse_from_rfc3339(&text).ok())
+                    .map(|t| t.with_timezone(&chrono::Utc))
+            };
+            let new = NewRun {
+                id: uuid::Uuid::now_v7(),
+                source: feed.clone(),
+                full,
+                requested_by: None,
+                modified_after: since,
+            };
+            imports::create(store.conn(), &new, clock.now()).await?.id
+        }
+    };
+    let Some(claimed) = imports::claim(store.conn(), Some(run), clock.now(), options.lease).await?
+    else {
+        anyhow::bail!(
+            "an import of {feed} is already under way (see /directory/imports); try again when it has finished"
+        );
+    };
+    if claimed.fetched > 0 || claimed.listed {
         eprintln!(
-            "conflict: service {id} was edited in Convene since it was imported; not overwritten"
+            "Carrying on with the import of {feed} begun {}: {} of {} services already fetched.",
+            claimed.requested_at.format("%Y-%m-%d %H:%M UTC"),
+            claimed.fetched,
+            claimed.total
         );
     }
-    for warning in &report.warnings {
-        eprintln!("warning: {warning}");
+    let show = |run: &ImportRun| {
+        if std::io::stderr().is_terminal() {
+            eprint!(
+                "\r{}: {} of {} fetched, {} stored   ",
+                run.status.label(),
+                run.fetched,
+                run.total,
+                run.stored
+            );
+        }
+    };
+    let run = execute(store, &clock, claimed, &options, &show).await?;
+    if std::io::stderr().is_terminal() {
+        eprintln!();
     }
-    // The next run asks only for what changed after this one began, unless
-    // something was refused: then the next run tries those again.
-    if report.refused.is_empty() {
-        instance::set_fact(store.conn(), &key, &started.to_rfc3339()).await?;
+    if run.status == ImportStatus::Failed {
+        anyhow::bail!(
+            "{}; nothing was imported (the {} services fetched are kept: run the same command again to carry on)",
+            run.message.as_deref().unwrap_or("the import stopped"),
+            run.fetched
+        );
     }
-    let scope = match since {
+    report_problems(&run.problems);
+    let scope = match run.modified_after {
         Some(t) => format!(" (changed since {})", t.format("%Y-%m-%d %H:%M UTC")),
         None => String::new(),
     };
     println!(
-        "{url}{scope}: {} fetched; {}; {closed} no longer listed, marked inactive",
-        documents.len(),
-        report.summary()
+        "{feed}{scope}: {} fetched; {}; {} no longer listed, marked inactive",
+        run.fetched,
+        run.summary(),
+        run.closed
     );
-    Ok(report.refused.is_empty())
+    Ok(run.problems.refused_count == 0)
+}
+
+fn report_problems(problems: &ImportProblems) {
+    for refusal in &problems.refused {
+        eprintln!(
+            "refused: service {}: {}: {}",
+            refusal.record, refusal.field, refusal.reason
+        );
+    }
+    for id in &problems.conflicts {
+        eprintln!(
+            "conflict: service {id} was edited in Convene since it was imported; not overwritten"
+        );
+    }
+    for warning in &problems.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let unlisted = (problems.refused_count + problems.conflict_count + problems.warning_count)
+        .saturating_sub(
+            (problems.refused.len() + problems.conflicts.len() + problems.warnings.len()) as u64,
+        );
+    if unlisted > 0 {
+        eprintln!("({unlisted} more problems not listed)");
+    }
 }
 
 async fn oruk_file(store: &Store, file: &Path) -> anyhow::Result<bool> {

@@ -7,6 +7,7 @@ pub mod document;
 pub mod duplicates;
 pub mod editing;
 pub mod feed;
+pub mod imports;
 pub mod postcodes;
 pub mod schedules;
 pub mod search;

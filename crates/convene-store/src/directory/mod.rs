@@ -2,6 +2,7 @@
 
 pub mod candidates;
 pub mod changes;
+pub mod imports;
 pub mod postcodes;
 pub mod services;
 pub mod taxonomies;

@@ -4,6 +4,8 @@
 pub mod api_token;
 pub mod audit_event;
 pub mod directory_change;
+pub mod import_run;
+pub mod import_staged;
 pub mod instance_fact;
 pub mod membership;
 pub mod oidc_login;

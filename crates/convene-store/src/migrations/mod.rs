@@ -12,6 +12,7 @@ mod m20261123_000003_organisation_sign_in;
 mod m20261123_000004_directory;
 mod m20261123_000005_directory_editing;
 mod m20261123_000006_directory_changes;
+mod m20261123_000007_import_runs;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_directory::Migration),
             Box::new(m20261123_000005_directory_editing::Migration),
             Box::new(m20261123_000006_directory_changes::Migration),
+            Box::new(m20261123_000007_import_runs::Migration),
         ]
     }
 }
