@@ -18,7 +18,12 @@ const convene = process.env.CONVENE_BIN;
 export async function startServer() {
   if (!convene) throw new Error("CONVENE_BIN must name the convene binary");
   const dir = mkdtempSync(join(tmpdir(), "convene-browser-"));
-  const env = { ...process.env, CONVENE_DATABASE_URL: `sqlite://${join(dir, "demo.db")}` };
+  // Feeds on 127.0.0.1 are allowed so a journey can import this server's own.
+  const env = {
+    ...process.env,
+    CONVENE_DATABASE_URL: `sqlite://${join(dir, "demo.db")}`,
+    CONVENE_IMPORT_FROM_PRIVATE_ADDRESSES: "true",
+  };
   const seeded = spawnSync(convene, ["demo", "--no-serve"], { cwd: dir, env, encoding: "utf8" });
   if (seeded.status !== 0) throw new Error(`convene demo failed: ${seeded.stderr}`);
   const child = spawn(convene, ["serve", "--bind", "127.0.0.1:0"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });

@@ -43,6 +43,7 @@ pub enum AuditAction {
     SignInSettingsChanged,
     ServiceChangeProposed,
     ServiceChangeDecided,
+    DirectoryImportRequested,
     PermissionDenied,
     AuditSearched,
     AuditExported,
@@ -51,7 +52,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 29] = [
+    pub const ALL: [AuditAction; 30] = [
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::SignInThrottled,
@@ -76,6 +77,7 @@ impl AuditAction {
         Self::SignInSettingsChanged,
         Self::ServiceChangeProposed,
         Self::ServiceChangeDecided,
+        Self::DirectoryImportRequested,
         Self::PermissionDenied,
         Self::AuditSearched,
         Self::AuditExported,
@@ -109,6 +111,7 @@ impl AuditAction {
             Self::SignInSettingsChanged => "sign_in_settings_changed",
             Self::ServiceChangeProposed => "service_change_proposed",
             Self::ServiceChangeDecided => "service_change_decided",
+            Self::DirectoryImportRequested => "directory_import_requested",
             Self::PermissionDenied => "permission_denied",
             Self::AuditSearched => "audit_searched",
             Self::AuditExported => "audit_exported",

@@ -1,9 +1,9 @@
 //! Convene's background work, run inside `convene serve` (unless
 //! `--no-worker`) on a schedule.
 //!
-//! Today the worker keeps the database in good order; the message outbox,
-//! reminders, retention and scheduled imports join it as those capabilities
-//! arrive, each as another task here.
+//! Today the worker keeps the database in good order and carries out the
+//! directory imports people ask for; the message outbox, reminders and
+//! retention join it as those capabilities arrive, each as another task.
 
 pub mod feed;
 pub mod import;

@@ -50,6 +50,8 @@ pub struct WebSettings {
     /// Set only by `convene demo` on a demo database: the second-factor page
     /// shows the current code, clearly labelled, so testers need no app.
     pub demo_mode: bool,
+    /// Coordinators may import feeds from private and loopback addresses.
+    pub import_from_private_addresses: bool,
 }
 
 impl WebSettings {
@@ -61,6 +63,7 @@ impl WebSettings {
             trusted_proxies: Vec::new(),
             session_policy: SessionPolicy::default(),
             demo_mode: false,
+            import_from_private_addresses: false,
         }
     }
 

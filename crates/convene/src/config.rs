@@ -30,6 +30,7 @@ pub const KEYS: &[&str] = &[
     "instance_name",
     "max_body_bytes",
     "trusted_proxies",
+    "import_from_private_addresses",
     "session_idle_minutes",
     "session_absolute_hours",
     "shutdown_grace_seconds",
@@ -69,6 +70,10 @@ pub struct Config {
     /// Comma-separated addresses of reverse proxies whose X-Forwarded-For
     /// is believed; empty means the connection's own address is used.
     pub trusted_proxies: String,
+    /// Let coordinators import feeds from this machine and private networks
+    /// (off: the web refuses such addresses, so the server cannot be used
+    /// to reach what only it can see).
+    pub import_from_private_addresses: bool,
     /// A session unused this long ends.
     pub session_idle_minutes: u32,
     /// No session lives longer than this.
@@ -91,6 +96,7 @@ impl Default for Config {
             instance_name: "Convene".to_string(),
             max_body_bytes: 1024 * 1024,
             trusted_proxies: String::new(),
+            import_from_private_addresses: false,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             shutdown_grace_seconds: 30,

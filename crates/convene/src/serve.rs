@@ -53,6 +53,7 @@ pub async fn serve(
         .unwrap_or_else(|| config.instance_name.clone());
     settings.max_body_bytes = config.max_body_bytes;
     settings.trusted_proxies = config.trusted_proxy_addresses()?;
+    settings.import_from_private_addresses = config.import_from_private_addresses;
     settings.session_policy = config.session_policy();
     settings.demo_mode = demo_mode;
     let started = Instant::now();

@@ -60,5 +60,25 @@ export async function aCoordinatorEditsAListing({ browser, baseUrl }) {
   await page.goto(`${baseUrl}/find-support?q=library`);
   assert(await page.getByRole("link", { name: "Stay and play", exact: true }).isVisible(), "the change is public");
   assertNoProblems(page, "editing journey");
+
+  // Importing a feed from the web, watching its progress (the server is
+  // started allowing feeds on 127.0.0.1, so it imports its own).
+  await page.goto(`${baseUrl}/directory`);
+  await go(page, "a:has-text('Import a directory feed')");
+  await assertAccessible(page, "import form");
+  await go(page, "button:has-text('Start import')");
+  assert(await page.locator(".govuk-error-summary").isVisible(), "an empty address is named");
+  await assertAccessible(page, "import form with an error");
+  expectStatus(page, 422);
+  await page.fill("#address", `${baseUrl}/oruk`);
+  await page.check("#full");
+  await go(page, "button:has-text('Start import')");
+  assert(/\/directory\/imports\/[0-9a-f-]+$/.test(page.url()), page.url());
+  await assertAccessible(page, "import progress");
+  // The page follows the run by itself, then shows the results.
+  await page.getByText("Results").waitFor({ timeout: 60000 });
+  assert(await page.getByText(/Finished: \d+ created, \d+ updated, \d+ unchanged/).isVisible(), "the summary is shown");
+  await assertAccessible(page, "import results");
+  assertNoProblems(page, "import journey");
   await context.close();
 }

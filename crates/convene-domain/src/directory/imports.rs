@@ -7,6 +7,7 @@
 //! up from what was already fetched.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -206,6 +207,40 @@ impl ImportRun {
     }
 }
 
+/// Whether a feed at `address` may be fetched when imports are limited to
+/// public addresses: not this machine, its private networks, link-local
+/// addresses (where cloud metadata services answer) or anything else that
+/// only makes sense inside a network.
+pub fn is_public_address(address: IpAddr) -> bool {
+    match address {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                // Shared address space (carrier-grade NAT), 100.64.0.0/10.
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_address(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                // Unique local fc00::/7 and link-local fe80::/10.
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +299,28 @@ mod tests {
         assert_eq!(problems.refused_count, PROBLEMS_KEPT as u64 + 4);
         assert_eq!(problems.conflicts, vec!["y".to_string()]);
         assert_eq!(problems.conflict_count, 1);
+    }
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public_address(private.parse().unwrap()), "{private}");
+        }
+        for public in ["81.2.69.160", "100.128.0.1", "2a00:1450:4009::1"] {
+            assert!(is_public_address(public.parse().unwrap()), "{public}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! cost and distance from a postcode, and read a service's page. No sign-in.
 
 mod approvals;
+mod imports;
 pub mod manage;
 mod report;
 mod service_page;
@@ -51,6 +52,13 @@ pub fn routes() -> Router<AppState> {
             post(approvals::approve),
         )
         .route("/directory/approvals/{id}/reject", post(approvals::reject))
+        .route(
+            "/directory/imports",
+            get(imports::list).post(imports::start),
+        )
+        .route("/directory/imports/{id}", get(imports::show))
+        .route("/directory/imports/{id}/progress", get(imports::progress))
+        .route("/directory/imports/{id}/retry", post(imports::retry))
 }
 
 /// The search form as submitted. Needs may repeat, so the query is read as

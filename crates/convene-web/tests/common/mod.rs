@@ -84,6 +84,32 @@ impl TestApp {
         }
     }
 
+    /// The same app with its settings changed (e.g. to allow feeds on
+    /// 127.0.0.1).
+    pub fn with_settings(mut self, change: impl FnOnce(&mut WebSettings)) -> Self {
+        let mut settings = (*self.state.settings).clone();
+        change(&mut settings);
+        self.state.settings = Arc::new(settings);
+        self.router = convene_web::with_layers(convene_web::routes(), self.state.clone());
+        self
+    }
+
+    /// Serves this app's routes on 127.0.0.1 (for feeds another app
+    /// imports); returns its base URL.
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let router = self.router.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
+        });
+        format!("http://{address}")
+    }
+
     pub fn store(&self) -> &Store {
         &self.state.store
     }
