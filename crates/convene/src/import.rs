@@ -119,7 +119,16 @@ async fn oruk_url(
             );
         }
     };
-    let run = execute(store, &clock, claimed, &options, &show).await?;
+    let id = claimed.id;
+    let run = tokio::select! {
+        run = execute(store, &clock, claimed, &options, &show) => run?,
+        // Stopped by the operator: free the run at once (rather than when
+        // its lease lapses) so the same command carries on from here.
+        _ = tokio::signal::ctrl_c() => {
+            imports::finish(store.conn(), id, Err("interrupted".into()), clock.now()).await?;
+            imports::get(store.conn(), id).await?.ok_or_else(|| anyhow!("the run disappeared"))?
+        }
+    };
     if std::io::stderr().is_terminal() {
         eprintln!();
     }

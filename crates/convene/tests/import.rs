@@ -135,6 +135,50 @@ async fn a_feed_that_hangs_times_out_and_changes_nothing() {
     assert_eq!(service_count(&url).await, 0);
 }
 
+#[tokio::test]
+async fn an_interrupted_import_can_be_run_again_at_once() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/x.db", dir.path().display());
+    assert!(cmd(dir.path(), &url, &["migrate"]).status.success());
+    let feed = format!("http://{address}/oruk");
+    let mut waiting = convene(dir.path(), &url);
+    waiting
+        .args(["import", "oruk", &feed, "--timeout-seconds", "60"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = waiting.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("interrupted"),
+        "{}",
+        stderr(&output)
+    );
+    // Not "already under way": the run was let go when interrupted.
+    let again = cmd(
+        dir.path(),
+        &url,
+        &["import", "oruk", &feed, "--timeout-seconds", "1"],
+    );
+    let message = stderr(&again);
+    assert!(message.contains("timed out"), "{message}");
+    assert_eq!(service_count(&url).await, 0);
+}
+
 both_backends!(
     a_saved_feed_reports_bad_records_and_imports_the_rest,
     |db| async move {
