@@ -9,5 +9,8 @@ pub mod directory;
 pub mod identity;
 pub mod ids;
 pub mod organisations;
+pub mod people;
 pub mod places;
+pub mod referrals;
+pub mod sealing;
 pub mod text;
