@@ -22,6 +22,10 @@ pub enum StoreError {
     /// A refused operation, with the reason for the person who asked.
     #[error("{0}")]
     Refused(String),
+    /// Personal data could not be sealed or opened: no randomness, or a key
+    /// that is missing or wrong. Never retried silently.
+    #[error("personal data: {0}")]
+    Sealing(String),
     #[error("database error: {0}")]
     Database(#[from] DbErr),
 }

@@ -42,3 +42,24 @@ pub const NAME_FACT: &str = "name";
 
 /// One or two sentences on what this instance is for.
 pub const SUMMARY_FACT: &str = "summary";
+
+/// Every fact whose key starts with `prefix`: (key, value), by key.
+pub async fn facts_starting<C: ConnectionTrait>(
+    conn: &C,
+    prefix: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    Ok(Entity::find()
+        .filter(Column::Key.starts_with(prefix))
+        .order_by_asc(Column::Key)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.key, m.value))
+        .collect())
+}
+
+pub async fn remove_fact<C: ConnectionTrait>(conn: &C, key: &str) -> Result<(), StoreError> {
+    Entity::delete_by_id(key.to_string()).exec(conn).await?;
+    Ok(())
+}

@@ -17,6 +17,7 @@ pub mod instance;
 pub mod maintenance;
 mod migrations;
 pub mod organisations;
+pub mod people;
 pub mod places;
 #[cfg(feature = "testing")]
 pub mod testing;

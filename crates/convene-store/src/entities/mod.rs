@@ -4,6 +4,8 @@
 pub mod api_token;
 pub mod audit_event;
 pub mod directory_change;
+pub mod household;
+pub mod household_member;
 pub mod import_run;
 pub mod import_staged;
 pub mod instance_fact;
@@ -12,6 +14,7 @@ pub mod oidc_login;
 pub mod one_time_link;
 pub mod organisation;
 pub mod organisation_sign_in;
+pub mod person;
 pub mod place;
 pub mod postcode;
 pub mod recovery_code;

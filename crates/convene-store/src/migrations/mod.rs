@@ -13,6 +13,7 @@ mod m20261123_000004_directory;
 mod m20261123_000005_directory_editing;
 mod m20261123_000006_directory_changes;
 mod m20261123_000007_import_runs;
+mod m20261123_000008_people;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_directory_editing::Migration),
             Box::new(m20261123_000006_directory_changes::Migration),
             Box::new(m20261123_000007_import_runs::Migration),
+            Box::new(m20261123_000008_people::Migration),
         ]
     }
 }
