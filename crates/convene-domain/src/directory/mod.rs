@@ -10,6 +10,7 @@ pub mod feed;
 pub mod postcodes;
 pub mod schedules;
 pub mod search;
+pub mod tabular;
 pub mod taxonomy;
 
 pub use document::{
