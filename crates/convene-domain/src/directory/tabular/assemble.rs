@@ -53,16 +53,23 @@ pub(super) fn documents(
             match table.table.kind {
                 // A second row with a used id is reported already.
                 Kind::Service
-                    if sets.by_id.get(&(Kind::Service, row.id.clone())) == Some(&(t, r)) =>
+                    if sets
+                        .by_id
+                        .get(&(Kind::Service, row.id.clone()))
+                        .is_none_or(|at| *at == (t, r)) =>
                 {
                     let mut tainted = BTreeSet::new();
                     let document = sets.build((t, r), None, &mut tainted);
                     if tainted.is_empty() {
                         documents.push(tidy(document).unwrap_or(Value::Null));
                     } else {
+                        let service = match row.id.as_str() {
+                            "" => format!("in row {}", row.line),
+                            id => id.to_string(),
+                        };
                         for (t, r) in tainted {
                             for p in &loaded[t].rows[r].problems {
-                                problems[*p].services.push(row.id.clone());
+                                problems[*p].services.push(service.clone());
                             }
                         }
                     }
@@ -185,18 +192,16 @@ fn link(
                                 .entry((*owner, id.to_string()))
                                 .or_default()
                                 .push(((t, r), parent.key, parent.column)),
-                            [] => {
-                                let names: Vec<&str> = parent
-                                    .kinds
-                                    .iter()
-                                    .filter_map(|k| files.get(k).map(String::as_str))
-                                    .collect();
-                                found.push((
-                                    (t, r),
-                                    parent.column,
-                                    format!("no row of {} has the id {id}", names.join(" or ")),
-                                ));
-                            }
+                            [] if parent.kinds.len() == 1 => found.push((
+                                (t, r),
+                                parent.column,
+                                format!("no row of {} has the id {id}", files[&parent.kinds[0]]),
+                            )),
+                            [] => found.push((
+                                (t, r),
+                                parent.column,
+                                format!("nothing in the set has the id {id}"),
+                            )),
                             _ => found.push((
                                 (t, r),
                                 parent.column,

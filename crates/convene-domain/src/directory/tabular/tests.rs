@@ -317,6 +317,14 @@ fn each_bad_row_is_reported_with_file_row_column_and_the_services_left_out() {
             "not a number",
             vec!["00000000-0000-4000-8000-000000000003"],
         ),
+        (
+            "services.csv",
+            ",10000000-0000-4000-8000-000000000001,Nameless,active,0\n",
+            4,
+            "id",
+            "needs an id",
+            vec!["in row 4"],
+        ),
     ];
     for (file, extra, row, column, words, left_out) in cases {
         let mut set = small_set();
