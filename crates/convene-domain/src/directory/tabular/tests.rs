@@ -508,10 +508,11 @@ fn location() -> impl Strategy<Value = Value> {
         text(),
         number(),
         number(),
-        proptest::collection::vec((uuid(), text(), text()), 0..3),
+        proptest::collection::vec((uuid(), text(), text(), attributes()), 0..3),
         attributes(),
+        proptest::collection::vec(schedule(), 0..2),
     )
-        .prop_map(|(id, name, lat, lon, addresses, attributes)| {
+        .prop_map(|(id, name, lat, lon, addresses, attributes, schedules)| {
             object(vec![
                 ("id", Some(id.into())),
                 ("location_type", Some("physical".into())),
@@ -523,17 +524,19 @@ fn location() -> impl Strategy<Value = Value> {
                     Some(
                         addresses
                             .into_iter()
-                            .map(|(id, line, postcode)| {
+                            .map(|(id, line, postcode, attributes)| {
                                 object(vec![
                                     ("id", Some(id.into())),
                                     ("address_1", s(line)),
                                     ("postal_code", s(postcode)),
+                                    ("attributes", Some(Value::Array(attributes))),
                                 ])
                             })
                             .collect(),
                     ),
                 ),
                 ("attributes", Some(Value::Array(attributes))),
+                ("schedules", Some(Value::Array(schedules))),
             ])
         })
 }
@@ -567,7 +570,14 @@ fn service() -> impl Strategy<Value = Value> {
         (
             uuid(),
             text(),
-            proptest::collection::vec((uuid(), "[0-9 +]{1,12}"), 0..2),
+            proptest::collection::vec(
+                (
+                    uuid(),
+                    "[0-9 +]{1,12}",
+                    proptest::collection::vec((uuid(), text()), 0..2),
+                ),
+                0..2,
+            ),
         ),
         0..3,
     )
@@ -577,7 +587,15 @@ fn service() -> impl Strategy<Value = Value> {
             .map(|(id, name, phones)| {
                 let phones = phones
                     .into_iter()
-                    .map(|(id, number)| json!({ "id": id, "number": number }))
+                    .map(|(id, number, languages)| {
+                        let languages: Vec<Value> = languages
+                            .into_iter()
+                            .map(|(id, name)| {
+                                object(vec![("id", Some(id.into())), ("name", s(name))])
+                            })
+                            .collect();
+                        json!({ "id": id, "number": number, "languages": languages })
+                    })
                     .collect();
                 object(vec![
                     ("id", Some(id.into())),
