@@ -15,7 +15,7 @@ use crate::directory::document::tidy;
 #[derive(Debug)]
 pub(super) struct Loaded {
     pub file: String,
-    pub table: Table,
+    pub table: &'static Table,
     pub rows: Vec<Row>,
 }
 

@@ -84,9 +84,9 @@ pub fn read_tables(files: &BTreeMap<String, String>) -> Result<TabularRead, Tabu
     let chosen = choose_files(files, &mut notes);
     let mut problems = Vec::new();
     let mut loaded = Vec::new();
-    for (table, chosen) in tables::tables().into_iter().zip(chosen) {
+    for (table, chosen) in tables::TABLES.iter().zip(chosen) {
         let rows = match chosen {
-            Some((name, text)) => rows::read_file(&table, name, text, &mut problems, &mut notes)?,
+            Some((name, text)) => rows::read_file(table, name, text, &mut problems, &mut notes)?,
             None if table.kind == tables::Kind::Service => return Err(TabularError::NoServices),
             None => Vec::new(),
         };
@@ -118,7 +118,7 @@ fn choose_files<'a>(
             .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
             .map(|(name, text)| (name.as_str(), text.as_str()))
     };
-    let all = tables::tables();
+    let all = &tables::TABLES;
     let chosen: Vec<_> = all
         .iter()
         .map(|table| {

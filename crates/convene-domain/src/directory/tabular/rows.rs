@@ -104,7 +104,7 @@ pub(super) fn read_file(
                 ),
             ));
         }
-        for (column, cell) in table.columns {
+        for column in table.columns() {
             let Some(at) = header.iter().position(|h| h == column) else {
                 continue;
             };
@@ -120,7 +120,7 @@ pub(super) fn read_file(
                 }
                 Value::String(id.to_string())
             } else {
-                match cell {
+                match table.cell(column).unwrap_or(Cell::Text) {
                     Cell::Text => Value::String(raw.to_string()),
                     Cell::Number => match number(raw) {
                         Some(n) => Value::Number(n),
@@ -132,7 +132,7 @@ pub(super) fn read_file(
                     },
                 }
             };
-            row.fields.insert((*column).to_string(), value);
+            row.fields.insert(column.to_string(), value);
         }
         match row.fields.get("id").and_then(Value::as_str) {
             Some(id) => row.id = id.to_string(),

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::{Map, Value};
 
 use super::TabularError;
-use super::tables::{Kind, Table, tables};
+use super::tables::{Kind, TABLES, Table};
 
 /// The tables, as (file name, CSV text), every table written even when it
 /// has no rows; and notes on anything the tabular form has no place for.
@@ -18,7 +18,7 @@ pub struct TabularWrite {
 }
 
 struct Writer {
-    tables: Vec<Table>,
+    tables: &'static [Table],
     rows: Vec<Vec<Vec<String>>>,
     seen: HashMap<(Kind, String), usize>,
     notes: BTreeSet<String>,
@@ -31,10 +31,9 @@ pub fn write_tables(
     documents: &[Value],
     taxonomies: &[Value],
 ) -> Result<TabularWrite, TabularError> {
-    let tables = tables().into_iter().collect::<Vec<_>>();
     let mut writer = Writer {
-        rows: tables.iter().map(|_| Vec::new()).collect(),
-        tables,
+        rows: TABLES.iter().map(|_| Vec::new()).collect(),
+        tables: &TABLES,
         seen: HashMap::new(),
         notes: BTreeSet::new(),
     };
@@ -51,8 +50,7 @@ pub fn write_tables(
             reason: e.to_string(),
         };
         let mut csv = csv::Writer::from_writer(Vec::new());
-        csv.write_record(table.columns.iter().map(|(name, _)| *name))
-            .map_err(|e| failed(&e))?;
+        csv.write_record(table.columns()).map_err(|e| failed(&e))?;
         for row in rows {
             csv.write_record(row).map_err(|e| failed(&e))?;
         }
@@ -95,9 +93,9 @@ impl Writer {
             }
         }
         let mut row = Vec::new();
-        for (column, _) in self.tables[at].columns {
-            let cell = match (link, object.get(*column)) {
-                (Some((linked, parent)), _) if linked == *column => parent.to_string(),
+        for column in self.tables[at].columns() {
+            let cell = match (link, object.get(column)) {
+                (Some((linked, parent)), _) if linked == column => parent.to_string(),
                 (_, Some(value)) => self.cell(file, column, value),
                 (_, None) => embedded.get(column).cloned().unwrap_or_default(),
             };
@@ -125,7 +123,7 @@ impl Writer {
     fn children(&mut self, kind: Kind, object: &Map<String, Value>, id: &str) -> Vec<&'static str> {
         let mut keys = Vec::new();
         let mut nested = Vec::new();
-        for table in &self.tables {
+        for table in self.tables {
             for parent in table.parents {
                 if parent.kinds.contains(&kind) {
                     keys.push(parent.key);
