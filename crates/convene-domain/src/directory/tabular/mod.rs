@@ -58,10 +58,22 @@ impl fmt::Display for RowProblem {
         match self.services.as_slice() {
             [] => Ok(()),
             [one] => write!(f, " (so service {one} was not read)"),
-            many => write!(f, " (so services {} were not read)", many.join(", ")),
+            few if few.len() <= SERVICES_NAMED => {
+                write!(f, " (so services {} were not read)", few.join(", "))
+            }
+            many => write!(
+                f,
+                " (so {} services were not read, among them {})",
+                many.len(),
+                many[..SERVICES_NAMED].join(", ")
+            ),
         }
     }
 }
+
+/// A problem in a shared row (an organisation's, say) may leave out
+/// thousands of services: only this many are named.
+const SERVICES_NAMED: usize = 5;
 
 /// What a set of tables held.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::directory::parse_service;
-use crate::directory::tabular::{TabularError, read_tables};
+use crate::directory::tabular::{RowProblem, TabularError, read_tables};
 
 /// A small good set to break one piece of at a time.
 fn small_set() -> BTreeMap<String, String> {
@@ -185,6 +185,27 @@ fn a_bad_shared_row_leaves_out_every_service_that_uses_it() {
     assert!(read.problems[0].to_string().starts_with(
         "locations.csv row 2, column latitude: \"north\" is not a number (so services"
     ));
+}
+
+#[test]
+fn a_problem_names_at_most_five_of_the_services_it_leaves_out() {
+    let mut problem = RowProblem {
+        file: "organizations.csv".into(),
+        row: 2,
+        column: "name".into(),
+        reason: "why".into(),
+        services: (1..=7).map(|n| format!("s{n}")).collect(),
+    };
+    assert_eq!(
+        problem.to_string(),
+        "organizations.csv row 2, column name: why (so 7 services were not read, among them s1, s2, s3, s4, s5)"
+    );
+    problem.services.truncate(2);
+    assert!(
+        problem
+            .to_string()
+            .ends_with("(so services s1, s2 were not read)")
+    );
 }
 
 #[test]
