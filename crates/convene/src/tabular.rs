@@ -72,12 +72,12 @@ fn read_dir(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
         else {
             continue;
         };
-        if !name.to_ascii_lowercase().ends_with(".csv") {
+        let metadata =
+            std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        if !metadata.is_file() || !name.to_ascii_lowercase().ends_with(".csv") {
             continue;
         }
-        let size = std::fs::metadata(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?
-            .len();
+        let size = metadata.len();
         if size > MAX_FILE_BYTES {
             anyhow::bail!(
                 "{} is {size} bytes; the limit for one table is {MAX_FILE_BYTES}",
