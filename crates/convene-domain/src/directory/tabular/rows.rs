@@ -42,13 +42,17 @@ pub(super) fn read_file(
         .map(|h| h.trim().to_ascii_lowercase())
         .collect();
     for (i, name) in header.iter().enumerate() {
+        // Unnamed columns (a spreadsheet's trailing commas) are not read.
+        if name.is_empty() {
+            continue;
+        }
         if header[..i].contains(name) {
             return Err(TabularError::DuplicateColumn {
                 file: file.to_string(),
                 column: name.clone(),
             });
         }
-        if table.cell(name).is_none() && !name.is_empty() {
+        if table.cell(name).is_none() {
             notes.push(format!(
                 "{file}: the column {name} is not an ORUK column and was not read"
             ));

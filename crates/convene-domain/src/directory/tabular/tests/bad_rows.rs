@@ -248,3 +248,15 @@ fn headers_may_differ_in_case_and_order_and_carry_a_byte_order_mark() {
     assert!(read.problems.is_empty(), "{:?}", read.problems);
     assert_eq!(read.documents[0]["contacts"][0]["name"], "Sam");
 }
+
+#[test]
+fn unnamed_trailing_columns_are_passed_over() {
+    let mut set = small_set();
+    set.insert(
+        "contacts.csv".into(),
+        "id,service_id,name,,\n40000000-0000-4000-8000-000000000001,00000000-0000-4000-8000-000000000001,Sam,,\n".into(),
+    );
+    let read = read_tables(&set).unwrap();
+    assert!(read.problems.is_empty(), "{:?}", read.problems);
+    assert_eq!(read.documents[0]["contacts"][0]["name"], "Sam");
+}
