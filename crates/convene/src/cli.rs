@@ -50,7 +50,7 @@ pub enum Command {
     /// Let an organisation's people sign in with its own OpenID Connect provider.
     #[command(subcommand)]
     Oidc(OidcCommand),
-    /// Bring data in: directory feeds and postcodes.
+    /// Bring data in: directory feeds, ORUK tables and postcodes.
     #[command(subcommand)]
     Import(ImportCommand),
     /// Write the directory out: every active, approved service.
