@@ -166,6 +166,27 @@ async fn the_full_example_exports_back_as_it_was_imported() {
     );
 }
 
+/// The ORUK example tables, read by the tabular importer, give a service
+/// the ORUK schema accepts, extra HSDS schedule columns and all.
+#[test]
+fn the_example_tables_read_into_a_valid_service() {
+    let files = std::fs::read_dir(oruk("examples/csv"))
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&path).unwrap())
+        })
+        .collect();
+    let read = convene_domain::directory::tabular::read_tables(&files).unwrap();
+    assert_eq!(read.documents.len(), 1);
+    assert_valid(
+        &validator("schema/compiled/service.json"),
+        &read.documents[0],
+        "the service read from the example tables",
+    );
+}
+
 #[tokio::test]
 async fn every_page_and_every_item_validates() {
     let (app, _) = app_with_directory().await;

@@ -50,9 +50,34 @@ pub enum Command {
     /// Let an organisation's people sign in with its own OpenID Connect provider.
     #[command(subcommand)]
     Oidc(OidcCommand),
-    /// Bring data in: directory feeds and postcodes.
+    /// Bring data in: directory feeds, ORUK tables and postcodes.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Write the directory out: every active, approved service.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write an Open Referral UK 3.0 feed file: one full service per line
+    /// (NDJSON), as `import oruk-file` reads.
+    Oruk {
+        /// The file to write.
+        file: PathBuf,
+        /// Overwrite the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write the Open Referral UK 3.0 tables (services.csv, locations.csv...)
+    /// into a folder, as `import oruk-csv` reads.
+    OrukCsv {
+        /// The folder to write the tables in (made if need be).
+        dir: PathBuf,
+        /// Overwrite tables that exist.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +104,13 @@ pub enum ImportCommand {
     OrukFile {
         /// The file to read.
         file: PathBuf,
+    },
+    /// Import the Open Referral UK 3.0 tables (services.csv, locations.csv...)
+    /// in a folder. Bad rows are reported and the services they belong to
+    /// skipped whole; a missing services.csv or required column imports nothing.
+    OrukCsv {
+        /// The folder holding the tables.
+        dir: PathBuf,
     },
     /// Load postcode positions from an ONS postcode directory CSV (ONSPD or
     /// NSPL: columns pcds, lat, long, lsoa21 or lsoa11).

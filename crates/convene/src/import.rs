@@ -29,6 +29,7 @@ pub async fn run(store: &Store, command: &ImportCommand) -> anyhow::Result<bool>
             timeout_seconds,
         } => oruk_url(store, url, *full, *concurrency, *timeout_seconds).await,
         ImportCommand::OrukFile { file } => oruk_file(store, file).await,
+        ImportCommand::OrukCsv { dir } => crate::tabular::import(store, dir).await,
         ImportCommand::Postcodes { file } => {
             let reader = std::fs::File::open(file)
                 .with_context(|| format!("cannot open {}", file.display()))?;

@@ -7,9 +7,11 @@ mod check;
 mod cli;
 mod config;
 mod demo;
+mod export;
 mod import;
 mod oidc;
 mod serve;
+mod tabular;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -88,6 +90,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     ExitCode::from(2)
                 }
             })
+        }
+        Command::Export(command) => {
+            let store = connect_current(&config).await?;
+            export::run(&store, &command)
+                .await
+                .map(|()| ExitCode::SUCCESS)
         }
         Command::Oidc(command) => {
             let store = connect_current(&config).await?;

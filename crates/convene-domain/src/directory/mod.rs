@@ -11,6 +11,7 @@ pub mod imports;
 pub mod postcodes;
 pub mod schedules;
 pub mod search;
+pub mod tabular;
 pub mod taxonomy;
 
 pub use document::{
