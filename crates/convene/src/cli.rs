@@ -56,6 +56,20 @@ pub enum Command {
     /// Write the directory out: every active, approved service.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// The keys that seal personal data at rest.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a new random key (base64) to add to the keys.
+    New,
+    /// Re-seal all personal data under the current key; afterwards the
+    /// keys it names as retired can be removed from the configuration.
+    Rotate,
+    /// Check the configured keys against the database.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]

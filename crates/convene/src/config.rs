@@ -31,6 +31,10 @@ pub const KEYS: &[&str] = &[
     "max_body_bytes",
     "trusted_proxies",
     "import_from_private_addresses",
+    "data_keys",
+    "data_key_current",
+    "blind_index_key",
+    "data_keys_file",
     "session_idle_minutes",
     "session_absolute_hours",
     "shutdown_grace_seconds",
@@ -74,6 +78,20 @@ pub struct Config {
     /// (off: the web refuses such addresses, so the server cannot be used
     /// to reach what only it can see).
     pub import_from_private_addresses: bool,
+    /// Keys that seal personal data at rest: `id:base64key` pairs, comma
+    /// separated. Empty: the keys come from `data_keys_file`.
+    #[serde(serialize_with = "serialize_hidden")]
+    pub data_keys: SecretString,
+    /// The id of the key new values are sealed with (needed when
+    /// `data_keys` holds more than one).
+    pub data_key_current: String,
+    /// The key for blind indexes (lookups of sealed values); base64, 32
+    /// bytes. Never changes once personal data is stored.
+    #[serde(serialize_with = "serialize_hidden")]
+    pub blind_index_key: SecretString,
+    /// Where keys are kept when `data_keys` is empty; created with new keys
+    /// on first start. Back it up with the database.
+    pub data_keys_file: PathBuf,
     /// A session unused this long ends.
     pub session_idle_minutes: u32,
     /// No session lives longer than this.
@@ -97,6 +115,10 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             trusted_proxies: String::new(),
             import_from_private_addresses: false,
+            data_keys: SecretString::from(""),
+            data_key_current: String::new(),
+            blind_index_key: SecretString::from(""),
+            data_keys_file: PathBuf::from("data/convene-keys.toml"),
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             shutdown_grace_seconds: 30,
@@ -111,6 +133,17 @@ fn serialize_redacted<S: serde::Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&redact_url(secret.expose_secret()))
+}
+
+fn serialize_hidden<S: serde::Serializer>(
+    secret: &SecretString,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(if secret.expose_secret().is_empty() {
+        ""
+    } else {
+        "(hidden)"
+    })
 }
 
 /// The loaded configuration and anything worth warning about.

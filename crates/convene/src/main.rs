@@ -9,6 +9,7 @@ mod config;
 mod demo;
 mod export;
 mod import;
+mod keys;
 mod oidc;
 mod serve;
 mod tabular;
@@ -23,7 +24,7 @@ use convene_store::{Store, backup, redact_url};
 use secrecy::ExposeSecret;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{AuditCommand, Cli, Command, TokenCommand};
+use crate::cli::{AuditCommand, Cli, Command, KeysCommand, TokenCommand};
 use crate::config::{Config, LogFormat};
 
 fn main() -> ExitCode {
@@ -96,6 +97,42 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             export::run(&store, &command)
                 .await
                 .map(|()| ExitCode::SUCCESS)
+        }
+        Command::Keys(KeysCommand::New) => {
+            println!(
+                "{}",
+                convene_domain::sealing::DataKeys::generate_key()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys(KeysCommand::Check) => {
+            let store = connect_current(&config).await?;
+            let keys = keys::load_and_verify(&config, &store).await?;
+            println!(
+                "The data keys match the database; new values are sealed with {:?}.",
+                keys.current_id()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            let store = connect_current(&config).await?;
+            let keys = keys::load(&config)?;
+            let rotation = convene_store::people::keys::rotate(&store, &keys)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Re-sealed {} people under {:?}.",
+                rotation.resealed,
+                keys.current_id()
+            );
+            if !rotation.retired.is_empty() {
+                println!(
+                    "Nothing is sealed with {} any more; remove it from the keys.",
+                    rotation.retired.join(", ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Oidc(command) => {
             let store = connect_current(&config).await?;

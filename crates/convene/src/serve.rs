@@ -45,6 +45,8 @@ pub async fn serve(
         .context("read the listening address")?;
     let base_url = config.effective_base_url(address);
     let clock: SharedClock = Arc::new(SystemClock);
+    // A wrong or missing key stops here, before anything is served.
+    crate::keys::load_and_verify(config, &store).await?;
 
     let mut settings = WebSettings::new(base_url.clone());
     // The database may name the instance (the demo does); else the config.
