@@ -19,6 +19,7 @@ mod migrations;
 pub mod organisations;
 pub mod people;
 pub mod places;
+pub mod referrals;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -2,8 +2,10 @@
 //! above see domain types, never these.
 
 pub mod api_token;
+pub mod appointment;
 pub mod audit_event;
 pub mod directory_change;
+pub mod follow_up;
 pub mod household;
 pub mod household_member;
 pub mod import_run;
@@ -18,11 +20,16 @@ pub mod person;
 pub mod place;
 pub mod postcode;
 pub mod recovery_code;
+pub mod referral;
+pub mod referral_event;
+pub mod referral_need;
+pub mod referral_person;
 pub mod service;
 pub mod service_at_location;
 pub mod service_term;
 pub mod service_version;
 pub mod session;
+pub mod share;
 pub mod taxonomy;
 pub mod taxonomy_term;
 pub mod throttle;

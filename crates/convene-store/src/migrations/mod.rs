@@ -14,6 +14,7 @@ mod m20261123_000005_directory_editing;
 mod m20261123_000006_directory_changes;
 mod m20261123_000007_import_runs;
 mod m20261123_000008_people;
+mod m20261123_000009_referrals;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_directory_changes::Migration),
             Box::new(m20261123_000007_import_runs::Migration),
             Box::new(m20261123_000008_people::Migration),
+            Box::new(m20261123_000009_referrals::Migration),
         ]
     }
 }

@@ -3,5 +3,6 @@
 pub mod households;
 pub mod keys;
 pub mod records;
+pub mod shares;
 
 pub use records::Person;
