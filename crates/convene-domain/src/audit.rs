@@ -44,6 +44,8 @@ pub enum AuditAction {
     ServiceChangeProposed,
     ServiceChangeDecided,
     DirectoryImportRequested,
+    ReferralChanged,
+    SharingRecorded,
     PermissionDenied,
     AuditSearched,
     AuditExported,
@@ -52,7 +54,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 32] = [
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::SignInThrottled,
@@ -78,6 +80,8 @@ impl AuditAction {
         Self::ServiceChangeProposed,
         Self::ServiceChangeDecided,
         Self::DirectoryImportRequested,
+        Self::ReferralChanged,
+        Self::SharingRecorded,
         Self::PermissionDenied,
         Self::AuditSearched,
         Self::AuditExported,
@@ -112,6 +116,8 @@ impl AuditAction {
             Self::ServiceChangeProposed => "service_change_proposed",
             Self::ServiceChangeDecided => "service_change_decided",
             Self::DirectoryImportRequested => "directory_import_requested",
+            Self::ReferralChanged => "referral_changed",
+            Self::SharingRecorded => "sharing_recorded",
             Self::PermissionDenied => "permission_denied",
             Self::AuditSearched => "audit_searched",
             Self::AuditExported => "audit_exported",

@@ -17,6 +17,7 @@ mod identity;
 pub mod mail;
 mod oruk;
 mod page;
+mod referrals;
 mod security;
 mod state;
 
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(home::routes())
         .merge(directory::routes())
+        .merge(referrals::routes())
         .merge(identity::routes())
         .merge(audit::routes())
         .merge(api::routes())

@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use convene_domain::clock::SharedClock;
 use convene_domain::identity::sessions::SessionPolicy;
+use convene_domain::sealing::DataKeys;
 use convene_search::DirectoryIndex;
 use convene_store::Store;
 use url::Url;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub mailer: Arc<dyn Mailer>,
     /// The directory search index, following the database.
     pub directory: Arc<DirectoryIndex>,
+    /// The keys personal data is sealed with.
+    pub keys: Arc<DataKeys>,
 }
 
 impl AppState {

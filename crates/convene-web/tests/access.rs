@@ -38,6 +38,10 @@ enum Rule {
     Directory,
     /// Coordinators.
     Approve,
+    /// Practitioners and safeguarding leads (their referral lists and forms).
+    Referrals,
+    /// A referral: as `Referrals`, and anyone else is told it does not exist.
+    Referral,
 }
 
 struct Route {
@@ -220,6 +224,22 @@ const ROUTES: &[Route] = &[
         "/directory/imports/{random}/retry",
         Rule::Approve,
     ),
+    route(Method::Get, "/referrals", Rule::Referrals),
+    route(Method::Get, "/referrals/new", Rule::Referrals),
+    route(Method::Post, "/referrals/new", Rule::Referrals),
+    route(Method::Get, "/referrals/{random}", Rule::Referral),
+    route(Method::Post, "/referrals/{random}/move", Rule::Referral),
+    route(
+        Method::Post,
+        "/referrals/{random}/appointments",
+        Rule::Referral,
+    ),
+    route(
+        Method::Post,
+        "/referrals/{random}/appointments/{random}",
+        Rule::Referral,
+    ),
+    route(Method::Post, "/follow-ups/{random}/done", Rule::Referral),
     route(Method::Get, "/api/v1/services", Rule::Directory),
     route(Method::Post, "/api/v1/services", Rule::Directory),
     route(Method::Get, "/api/v1/services/{random}", Rule::Directory),
@@ -260,6 +280,9 @@ fn allowed(rule: Rule, role: Option<Role>, own_organisation: bool) -> bool {
             matches!(role, Role::Coordinator | Role::OrganisationAdmin)
         }
         (Rule::Approve, Some(role)) => role == Role::Coordinator,
+        (Rule::Referrals | Rule::Referral, Some(role)) => {
+            matches!(role, Role::Practitioner | Role::SafeguardingLead)
+        }
     }
 }
 
@@ -269,7 +292,9 @@ fn refusal(rule: Rule, role: Option<Role>, path: &str) -> (StatusCode, &'static 
     match role {
         None if api => (StatusCode::UNAUTHORIZED, ""),
         None => (StatusCode::SEE_OTHER, "/sign-in"),
-        Some(_) if matches!(rule, Rule::ManageUsers) => (StatusCode::NOT_FOUND, ""),
+        Some(_) if matches!(rule, Rule::ManageUsers | Rule::Referral) => {
+            (StatusCode::NOT_FOUND, "")
+        }
         Some(_) => (StatusCode::FORBIDDEN, ""),
     }
 }

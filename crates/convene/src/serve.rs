@@ -46,7 +46,7 @@ pub async fn serve(
     let base_url = config.effective_base_url(address);
     let clock: SharedClock = Arc::new(SystemClock);
     // A wrong or missing key stops here, before anything is served.
-    crate::keys::load_and_verify(config, &store).await?;
+    let keys = Arc::new(crate::keys::load_and_verify(config, &store).await?);
 
     let mut settings = WebSettings::new(base_url.clone());
     // The database may name the instance (the demo does); else the config.
@@ -75,6 +75,7 @@ pub async fn serve(
         settings: Arc::new(settings),
         mailer: Arc::new(ConsoleMailer),
         directory: directory.clone(),
+        keys,
     };
     let worker = (!args.no_worker).then(|| Worker::new(store.clone(), clock).spawn());
 

@@ -50,6 +50,9 @@ pub enum Action {
     EditServices { organisation_id: Uuid },
     /// Approve or reject changes, and publish without approval.
     ApproveServices,
+    /// Make, receive and work on referrals for one organisation, and see
+    /// the people on them.
+    WorkWithReferrals { organisation_id: Uuid },
 }
 
 impl Action {
@@ -62,6 +65,7 @@ impl Action {
             Self::ManageDirectory | Self::EditServices { .. } | Self::ApproveServices => {
                 Scope::Directory
             }
+            Self::WorkWithReferrals { .. } => Scope::Referrals,
         }
     }
 }
@@ -131,7 +135,26 @@ pub fn may(who: &Principal, action: Action) -> bool {
                     .any(|r| r == Role::OrganisationAdmin)
         }
         Action::ApproveServices => who.has_role(Role::Coordinator),
+        // Only those who work with families see them: not platform
+        // administrators, coordinators, analysts or volunteers by virtue
+        // of their role.
+        Action::WorkWithReferrals { organisation_id } => who
+            .roles_in(organisation_id)
+            .any(|r| matches!(r, Role::Practitioner | Role::SafeguardingLead)),
     }
+}
+
+/// The organisations `who` works with referrals for.
+pub fn referral_organisations(who: &Principal) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = who
+        .memberships
+        .iter()
+        .filter(|m| matches!(m.role, Role::Practitioner | Role::SafeguardingLead))
+        .map(|m| m.organisation_id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 /// The roles `who` may give: platform administrators any; organisation

@@ -61,10 +61,18 @@ pub enum Scope {
     AuditRead,
     /// Editing the directory.
     Directory,
+    /// People, referrals and appointments of the owner's organisations.
+    Referrals,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [Self::Account, Self::Admin, Self::AuditRead, Self::Directory];
+    pub const ALL: [Scope; 5] = [
+        Self::Account,
+        Self::Admin,
+        Self::AuditRead,
+        Self::Directory,
+        Self::Referrals,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -72,6 +80,7 @@ impl Scope {
             Self::Admin => "admin",
             Self::AuditRead => "audit:read",
             Self::Directory => "directory",
+            Self::Referrals => "referrals",
         }
     }
 

@@ -130,6 +130,10 @@ impl SharedItem {
     }
 }
 
+/// The version of Convene's privacy notice for families that staff show
+/// before sharing; recorded with every share.
+pub const PRIVACY_NOTICE_VERSION: &str = "2026-11";
+
 /// A decision to share, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Share {

@@ -74,6 +74,7 @@ impl TestApp {
             settings: Arc::new(WebSettings::new(base_url.parse().unwrap())),
             mailer: mailer.clone(),
             directory: Arc::new(convene_search::load(&store_for_index).await.unwrap()),
+            keys: Arc::new(test_keys()),
         };
         Self {
             router: convene_web::with_layers(routes, state.clone()),
@@ -311,6 +312,17 @@ impl Browser<'_> {
     pub fn session_cookie(&self) -> Option<String> {
         self.cookies.get("convene_session").cloned()
     }
+}
+
+/// Fresh keys for sealing personal data.
+pub fn test_keys() -> convene_domain::sealing::DataKeys {
+    use convene_domain::sealing::DataKeys;
+    DataKeys::parse(
+        &format!("test:{}", DataKeys::generate_key().unwrap()),
+        "test",
+        &DataKeys::generate_key().unwrap(),
+    )
+    .unwrap()
 }
 
 pub fn form_token(body: &str) -> Option<String> {

@@ -1,0 +1,121 @@
+//! The referrals page: for each organisation the practitioner works for,
+//! what it has received (the inbox), what it has sent, and what it has to
+//! do.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use convene_domain::audit::AuditAction;
+use convene_domain::directory::schedules::london_time;
+use convene_store::directory::services;
+use convene_store::people::records as people;
+use convene_store::referrals::ReferralSummary;
+use convene_store::referrals::follow_ups::{self, FollowUp};
+use convene_store::referrals::records;
+use convene_store::{audit, organisations};
+use uuid::Uuid;
+
+use super::Practitioner;
+use crate::client::ClientAddress;
+use crate::error::AppError;
+use crate::page::Page;
+use crate::state::AppState;
+
+pub struct Line {
+    pub summary: ReferralSummary,
+    pub person: String,
+    pub service: String,
+    pub when: String,
+}
+
+pub struct OrganisationLists {
+    pub name: String,
+    pub inbox: Vec<Line>,
+    pub outgoing: Vec<Line>,
+    pub to_do: Vec<FollowUp>,
+}
+
+#[derive(Template)]
+#[template(path = "referrals/list.html")]
+struct ListPage {
+    page: Page,
+    lists: Vec<OrganisationLists>,
+}
+
+impl ListPage {
+    fn local(&self, at: &DateTime<Utc>) -> String {
+        london_time(*at).format("%-d %B %Y").to_string()
+    }
+}
+
+async fn lines(state: &AppState, list: Vec<ReferralSummary>) -> Result<Vec<Line>, AppError> {
+    let conn = state.store.conn();
+    let mut out = Vec::with_capacity(list.len());
+    for summary in list {
+        let person = people::get(conn, &state.keys, summary.subject_id)
+            .await?
+            .map(|p| p.details.full_name())
+            .unwrap_or_default();
+        let service = services::row(conn, summary.service_id)
+            .await?
+            .map(|s| s.name)
+            .unwrap_or_default();
+        let when = london_time(summary.sent_at.unwrap_or(summary.updated_at))
+            .format("%-d %B %Y")
+            .to_string();
+        out.push(Line {
+            summary,
+            person,
+            service,
+            when,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    page: Page,
+    address: ClientAddress,
+    who: Practitioner,
+) -> Result<Response, AppError> {
+    let conn = state.store.conn();
+    let mut lists = Vec::new();
+    for organisation in &who.organisations {
+        let name = organisations::get(conn, *organisation)
+            .await?
+            .map(|o| o.details.name)
+            .unwrap_or_default();
+        lists.push(OrganisationLists {
+            name,
+            inbox: lines(&state, records::inbox(conn, *organisation).await?).await?,
+            outgoing: lines(&state, records::outgoing(conn, *organisation).await?).await?,
+            to_do: follow_ups::open_for(conn, *organisation).await?,
+        });
+    }
+    // The lists name children: a view of personal data.
+    let entry = who
+        .visitor
+        .audit(AuditAction::RecordViewed, &state, &address)
+        .on("referral_lists", "inbox_and_outgoing");
+    audit::record(&state.store, entry).await?;
+    Ok(Html(ListPage { page, lists }.render()?).into_response())
+}
+
+pub async fn done(
+    State(state): State<AppState>,
+    who: Practitioner,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let conn = state.store.conn();
+    let now = state.clock.now();
+    for organisation in &who.organisations {
+        let open = follow_ups::open_for(conn, *organisation).await?;
+        if let Some(found) = open.iter().find(|f| f.id == id) {
+            follow_ups::complete(conn, id, *organisation, who.visitor.account.id, now).await?;
+            return Ok(Redirect::to(&format!("/referrals/{}", found.referral_id)).into_response());
+        }
+    }
+    Err(AppError::NotFound)
+}

@@ -1,0 +1,384 @@
+//! The referral journey through the web, in-process: a school practitioner
+//! refers a child with the sharing decision on record; the service's
+//! practitioner opens, accepts, books, records a missed appointment,
+//! rebooks, records attendance and closes; the referrer sees each step.
+//! Nobody else can see it, and each view is audited once.
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use chrono::Duration;
+use common::{Browser, TestApp};
+use convene_domain::clock::SharedClock;
+use convene_domain::identity::Role;
+use convene_jobs::import::import_services;
+use serde_json::json;
+use uuid::Uuid;
+
+struct World {
+    school: Uuid,
+    provider: Uuid,
+    service: Uuid,
+}
+
+async fn world(app: &TestApp) -> World {
+    let school = app.organisation("Northgate Primary").await;
+    let provider = app.organisation("Riverside Family Support").await;
+    let service = Uuid::new_v4();
+    let clock: SharedClock = Arc::new(app.clock.clone());
+    import_services(
+        app.store(),
+        &clock,
+        &[json!({
+            "id": service.to_string(), "name": "Calmer bedtimes course", "status": "active",
+            "description": "Six sessions for parents of young children",
+            "organization": { "id": provider.to_string(), "name": "Riverside Family Support" }
+        })],
+        "local",
+    )
+    .await
+    .unwrap();
+    World {
+        school,
+        provider,
+        service,
+    }
+}
+
+async fn signed_in<'a>(
+    app: &'a TestApp,
+    email: &str,
+    organisation: Uuid,
+    role: Role,
+) -> Browser<'a> {
+    let (_, secret) = app.account(email, organisation, role).await;
+    app.next_code_window();
+    let mut browser = app.browser();
+    browser.sign_in(email, secret.as_deref()).await;
+    browser
+}
+
+/// Days pass: sessions have ended, so both sign in again.
+async fn days_pass(app: &TestApp, days: i64, people: &mut [(&mut Browser<'_>, &str)]) {
+    app.clock.advance(Duration::days(days));
+    for (browser, email) in people.iter_mut() {
+        app.next_code_window();
+        browser.cookies.clear();
+        browser.sign_in(email, Some(&[42u8; 20])).await;
+    }
+}
+
+fn referral_form(w: &World) -> Vec<(&'static str, String)> {
+    vec![
+        ("child_given_name", "Ada".into()),
+        ("child_family_name", "Okafor".into()),
+        ("child_dob-day", "1".into()),
+        ("child_dob-month", "5".into()),
+        ("child_dob-year", "2019".into()),
+        ("child_postcode", "BK3 2EA".into()),
+        ("parent_given_name", "Grace".into()),
+        ("parent_family_name", "Okafor".into()),
+        ("parent_relationship", "mother".into()),
+        ("parent_phone", "07700 900982".into()),
+        ("parent_contact_preference", "text".into()),
+        ("needs", "parenting".into()),
+        (
+            "reason",
+            "Bedtimes are a battle every night and Mum is exhausted".into(),
+        ),
+        ("urgency", "soon".into()),
+        ("privacy_notice", "2026-11".into()),
+        ("basis", "consent".into()),
+        ("items", "name".into()),
+        ("items", "contact_details".into()),
+        ("items", "reason".into()),
+        (
+            "purpose",
+            "So the course can offer the family a place".into(),
+        ),
+        ("action", "send".into()),
+        ("service", w.service.to_string()),
+    ]
+}
+
+async fn post(
+    browser: &mut Browser<'_>,
+    page: &str,
+    path: &str,
+    fields: &[(&str, String)],
+) -> common::Reply {
+    browser.get(page).await;
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    browser.post(path, &borrowed).await
+}
+
+fn version(body: &str) -> String {
+    let at = body
+        .find(r#"name="version" value=""#)
+        .expect("a version field")
+        + r#"name="version" value=""#.len();
+    body[at..at + body[at..].find('"').unwrap()].to_string()
+}
+
+/// The first appointment id with a form on the page.
+fn appointment_path(body: &str, referral: &str) -> String {
+    let marker = format!("/referrals/{referral}/appointments/");
+    let at = body.find(&marker).expect("an appointment form");
+    let end = body[at..].find('"').unwrap();
+    body[at..at + end].to_string()
+}
+
+async fn views_about_child(app: &TestApp) -> usize {
+    let (events, _) =
+        convene_store::audit::search(app.store().conn(), &Default::default(), 1000, 0)
+            .await
+            .unwrap();
+    events
+        .iter()
+        .filter(|e| e.entry.action == "record_viewed" && e.entry.subject_person_id.is_some())
+        .count()
+}
+
+#[tokio::test]
+async fn a_referral_from_a_school_to_a_service_and_back() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let mut teacher = signed_in(&app, "fsw@northgate.example", w.school, Role::Practitioner).await;
+    let new_page = format!("/referrals/new?service={}", w.service);
+
+    let form = teacher.get(&new_page).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.body
+            .contains("Convene is not for safeguarding concerns")
+    );
+
+    // Mistakes are named and nothing is saved.
+    let mut missing = referral_form(&w);
+    missing.retain(|(k, _)| !matches!(*k, "reason" | "privacy_notice" | "child_given_name"));
+    let refused = post(&mut teacher, &new_page, &new_page, &missing).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for message in [
+        "Enter their first name",
+        "Enter the reason for the referral",
+        "Say which privacy notice",
+    ] {
+        assert!(refused.body.contains(message), "{message}");
+    }
+    assert!(teacher.get("/referrals").await.body.contains("Sent (0)"));
+
+    let sent = post(&mut teacher, &new_page, &new_page, &referral_form(&w)).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let path = sent.location().to_string();
+    let id = path.trim_start_matches("/referrals/").to_string();
+    let page = teacher.get(&path).await;
+    assert!(page.body.contains("Sent"), "{}", page.body);
+    assert!(page.body.contains("Bedtimes are a battle"));
+
+    // The service's practitioner sees it in the inbox; opening marks it.
+    let mut worker = signed_in(
+        &app,
+        "worker@riverside.example",
+        w.provider,
+        Role::Practitioner,
+    )
+    .await;
+    let inbox = worker.get("/referrals").await;
+    assert!(
+        inbox.body.contains("Received (1)") && inbox.body.contains("Ada Okafor"),
+        "{}",
+        inbox.body
+    );
+    let before = views_about_child(&app).await;
+    let opened = worker.get(&path).await;
+    assert_eq!(
+        views_about_child(&app).await,
+        before + 1,
+        "one view, one audit event"
+    );
+    assert!(opened.body.contains("Opened"), "{}", opened.body);
+    assert!(
+        teacher.get(&path).await.body.contains("Opened"),
+        "the referrer sees it was opened"
+    );
+
+    // The referrer cannot accept it for the service.
+    let v = version(&teacher.get(&path).await.body);
+    let wrong = teacher
+        .post(
+            &format!("{path}/move"),
+            &[("version", &v), ("transition", "accept")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong
+            .body
+            .contains("Only the receiving service can do that")
+    );
+
+    let v = version(&worker.get(&path).await.body);
+    let accepted = worker
+        .post(
+            &format!("{path}/move"),
+            &[("version", &v), ("transition", "accept")],
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+
+    // Book for tomorrow 10:00 (UK time), miss it, rebook, attend.
+    let tomorrow = app.now() + Duration::days(1);
+    let date = tomorrow.format("%d/%m/%Y").to_string();
+    let parts: Vec<&str> = date.split('/').collect();
+    worker.get(&path).await;
+    let booked = worker
+        .post(
+            &format!("{path}/appointments"),
+            &[
+                ("when-day", parts[0]),
+                ("when-month", parts[1]),
+                ("when-year", parts[2]),
+                ("when-time", "10:00"),
+                ("duration", "45"),
+                ("mode", "in_person"),
+                ("place", "Riverside Hub"),
+            ],
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.body);
+    days_pass(
+        &app,
+        2,
+        &mut [
+            (&mut worker, "worker@riverside.example"),
+            (&mut teacher, "fsw@northgate.example"),
+        ],
+    )
+    .await;
+    let page = worker.get(&path).await;
+    let appointment = appointment_path(&page.body, &id);
+    let v = version(&page.body[page.body.find(&appointment).unwrap()..]);
+    let missed = worker
+        .post(
+            &appointment,
+            &[("version", &v), ("change", "did_not_attend")],
+        )
+        .await;
+    assert_eq!(missed.status, StatusCode::SEE_OTHER, "{}", missed.body);
+    let page = worker.get(&path).await;
+    assert!(page.body.contains("Did not attend"));
+    assert!(
+        page.body
+            .contains("Contact the family about the missed appointment")
+    );
+    let told = teacher.get("/referrals").await;
+    assert!(
+        told.body.contains("An appointment was missed"),
+        "the referrer is told"
+    );
+
+    let next = app.now() + Duration::days(1);
+    let date = next.format("%d/%m/%Y").to_string();
+    let parts: Vec<&str> = date.split('/').collect();
+    worker
+        .post(
+            &format!("{path}/appointments"),
+            &[
+                ("when-day", parts[0]),
+                ("when-month", parts[1]),
+                ("when-year", parts[2]),
+                ("when-time", "16:30"),
+                ("duration", "45"),
+                ("mode", "phone"),
+            ],
+        )
+        .await;
+    days_pass(
+        &app,
+        2,
+        &mut [
+            (&mut worker, "worker@riverside.example"),
+            (&mut teacher, "fsw@northgate.example"),
+        ],
+    )
+    .await;
+    let page = worker.get(&path).await;
+    let appointment = appointment_path(&page.body, &id);
+    let v = version(&page.body[page.body.find(&appointment).unwrap()..]);
+    let attended = worker
+        .post(&appointment, &[("version", &v), ("change", "attended")])
+        .await;
+    assert_eq!(attended.status, StatusCode::SEE_OTHER, "{}", attended.body);
+
+    let v = version(&worker.get(&path).await.body);
+    let closed = worker
+        .post(
+            &format!("{path}/move"),
+            &[
+                ("version", &v),
+                ("transition", "close"),
+                ("outcome", "needs_met"),
+            ],
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let seen = teacher.get(&path).await;
+    assert!(
+        seen.body.contains("Closed") && seen.body.contains("Needs met"),
+        "{}",
+        seen.body
+    );
+    for step in ["Drafted", "Sent", "Opened", "Accepted", "Closed"] {
+        assert!(
+            seen.body.contains(&format!("<strong>{step}</strong>")),
+            "history shows {step}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nobody_else_can_see_a_referral() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let mut teacher = signed_in(&app, "fsw@northgate.example", w.school, Role::Practitioner).await;
+    let new_page = format!("/referrals/new?service={}", w.service);
+    let sent = post(&mut teacher, &new_page, &new_page, &referral_form(&w)).await;
+    let path = sent.location().to_string();
+
+    let elsewhere = app.organisation("Elsewhere Academy").await;
+    for (email, organisation, role) in [
+        ("stranger@elsewhere.example", elsewhere, Role::Practitioner),
+        ("analyst@northgate.example", w.school, Role::Analyst),
+        ("admin@platform.example", w.school, Role::PlatformAdmin),
+        ("coordinator@northgate.example", w.school, Role::Coordinator),
+        (
+            "orgadmin@northgate.example",
+            w.school,
+            Role::OrganisationAdmin,
+        ),
+    ] {
+        let mut browser = signed_in(&app, email, organisation, role).await;
+        let before = views_about_child(&app).await;
+        let reply = browser.get(&path).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{email}");
+        assert!(!reply.body.contains("Okafor"), "{email}");
+        assert_eq!(
+            views_about_child(&app).await,
+            before,
+            "{email}: no view recorded"
+        );
+        browser.get("/account").await;
+        let moved = browser
+            .post(
+                &format!("{path}/move"),
+                &[("version", "2"), ("transition", "accept")],
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::NOT_FOUND, "{email}");
+    }
+    // A random id is as unknown as someone else's referral.
+    let unknown = teacher.get(&format!("/referrals/{}", Uuid::new_v4())).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
