@@ -60,6 +60,12 @@ impl Page {
                     label: "Your organisation",
                 });
             }
+            if !convene_domain::identity::policy::referral_organisations(principal).is_empty() {
+                nav.push(NavItem {
+                    href: "/referrals".into(),
+                    label: "Referrals",
+                });
+            }
             if may(principal, Action::ManageDirectory) {
                 nav.push(NavItem {
                     href: "/directory".into(),

@@ -115,9 +115,16 @@ pub enum AppointmentError {
     NotYetStarted,
     #[error("choose a time in the future")]
     InThePast,
+    #[error("a session that has already happened can be recorded up to {0} days afterwards")]
+    TooLongAgo(i64),
 }
 
-/// Whether an appointment may be booked on a referral in `state`, at `at`.
+/// Sessions that already happened (a drop-in, a mentoring session) may be
+/// recorded afterwards, up to this many days later.
+pub const RECORD_AFTER_DAYS: i64 = 14;
+
+/// Whether an appointment may be booked on a referral in `state`, at `at`
+/// (in the future, or recently past to record a session afterwards).
 pub fn check_booking(
     state: ReferralState,
     at: DateTime<Utc>,
@@ -126,8 +133,8 @@ pub fn check_booking(
     if state != ReferralState::Accepted {
         return Err(AppointmentError::ReferralNotAccepted);
     }
-    if at <= now {
-        return Err(AppointmentError::InThePast);
+    if at < now - chrono::Duration::days(RECORD_AFTER_DAYS) {
+        return Err(AppointmentError::TooLongAgo(RECORD_AFTER_DAYS));
     }
     Ok(())
 }
@@ -199,9 +206,15 @@ mod tests {
                 );
             }
         }
+        // A session that already happened is recorded afterwards, within
+        // a fortnight.
         assert_eq!(
-            check_booking(ReferralState::Accepted, now(), now()),
-            Err(AppointmentError::InThePast)
+            check_booking(ReferralState::Accepted, now() - Duration::days(14), now()),
+            Ok(())
+        );
+        assert_eq!(
+            check_booking(ReferralState::Accepted, now() - Duration::days(15), now()),
+            Err(AppointmentError::TooLongAgo(14))
         );
     }
 
