@@ -12,6 +12,7 @@ pub mod directory;
 pub mod durability;
 mod entities;
 mod error;
+pub mod idempotency;
 pub mod identity;
 pub mod instance;
 pub mod maintenance;
@@ -23,6 +24,8 @@ pub mod referrals;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use database::{Backend, DatabaseSettings, SqliteSynchronous, Store, redact_url};
+pub use database::{
+    Backend, DatabaseSettings, SqliteSynchronous, Store, TransactionBody, redact_url,
+};
 pub use error::StoreError;
 pub use sea_orm::{ConnectionTrait, DatabaseTransaction};

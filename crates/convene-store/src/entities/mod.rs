@@ -8,6 +8,7 @@ pub mod directory_change;
 pub mod follow_up;
 pub mod household;
 pub mod household_member;
+pub mod idempotency_key;
 pub mod import_run;
 pub mod import_staged;
 pub mod instance_fact;

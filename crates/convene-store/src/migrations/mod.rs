@@ -15,6 +15,7 @@ mod m20261123_000006_directory_changes;
 mod m20261123_000007_import_runs;
 mod m20261123_000008_people;
 mod m20261123_000009_referrals;
+mod m20261123_000010_idempotency;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_import_runs::Migration),
             Box::new(m20261123_000008_people::Migration),
             Box::new(m20261123_000009_referrals::Migration),
+            Box::new(m20261123_000010_idempotency::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod appointments;
 pub mod follow_ups;
+pub mod intake;
 pub mod records;
 
 pub use records::{Referral, ReferralEvent, ReferralSummary};

@@ -17,11 +17,11 @@ use convene_domain::people::sharing::{
     HealthCondition, LawfulBasis, PRIVACY_NOTICE_VERSION, ShareForm, SharedItem, check_share,
 };
 use convene_domain::people::{ContactPreference, PersonForm, check_person};
-use convene_domain::referrals::{ReferralState, Transition, Urgency};
+use convene_domain::referrals::Urgency;
 use convene_domain::text::{ValidationErrors, required_multiline};
 use convene_store::directory::services;
-use convene_store::people::{households, records as people, shares};
-use convene_store::referrals::records::{self, Actor, NewReferral};
+use convene_store::people::records as people;
+use convene_store::referrals::intake::{Child, Intake, take_in};
 use convene_store::{audit, organisations};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -416,64 +416,27 @@ pub async fn create(
         } else {
             "created as a draft"
         });
+    let intake = Intake {
+        referral_id,
+        organisation,
+        referred_by: by,
+        service_id,
+        child: match child_id {
+            Some(id) => Child::Existing(id),
+            None => Child::New(child),
+        },
+        parent: parent.map(|p| (p, relationship)),
+        urgency,
+        reason,
+        needs,
+        share,
+        send,
+    };
     state
         .store
         .transaction(move |txn| {
             Box::pin(async move {
-                let child_id = match child_id {
-                    Some(id) => id,
-                    None => {
-                        let id = new_id();
-                        people::insert(txn, &keys, id, &child, organisation, now).await?;
-                        id
-                    }
-                };
-                let mut parents = Vec::new();
-                if let Some(parent) = parent {
-                    let parent_id = new_id();
-                    people::insert(txn, &keys, parent_id, &parent, organisation, now).await?;
-                    let home = match households::of_person(txn, child_id).await?.first() {
-                        Some(home) => *home,
-                        None => {
-                            let home = new_id();
-                            households::create(txn, home, now).await?;
-                            households::add_member(txn, home, child_id, Relationship::Child)
-                                .await?;
-                            home
-                        }
-                    };
-                    households::add_member(txn, home, parent_id, relationship).await?;
-                    parents.push(parent_id);
-                }
-                let new = NewReferral {
-                    id: referral_id,
-                    service_id,
-                    referring_organisation_id: Some(organisation),
-                    referred_by: Some(by),
-                    subject_id: child_id,
-                    parents_or_carers: parents,
-                    urgency,
-                    reason,
-                    needs,
-                };
-                records::create(txn, &keys, &new, ReferralState::Draft, None, now).await?;
-                shares::record_share(
-                    txn,
-                    &keys,
-                    child_id,
-                    Some(referral_id),
-                    &share,
-                    organisation,
-                )
-                .await?;
-                if send {
-                    let actor = Actor {
-                        user: Some(by),
-                        organisation,
-                    };
-                    records::apply(txn, &keys, referral_id, 1, &Transition::Send, actor, now)
-                        .await?;
-                }
+                let child_id = take_in(txn, &keys, intake, now).await?;
                 audit::record_in(txn, entry.about(child_id)).await?;
                 Ok(())
             })

@@ -5,6 +5,7 @@
 //! Each side sees what happens. Only practitioners and safeguarding leads
 //! of the two organisations see a referral; anyone else gets 404.
 
+pub mod api;
 mod appointments;
 mod form;
 mod lists;
@@ -17,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use convene_domain::audit::AuditAction;
 use convene_domain::identity::policy::referral_organisations;
+use convene_domain::identity::{Action, may};
 use convene_domain::referrals::Side;
 use convene_store::audit;
 use convene_store::referrals::Referral;
@@ -41,6 +43,14 @@ pub fn routes() -> Router<AppState> {
             post(appointments::change),
         )
         .route("/follow-ups/{id}/done", post(lists::done))
+        .route("/api/v1/referrals", get(api::list).post(api::create))
+        .route("/api/v1/referrals/{id}", get(api::get))
+        .route("/api/v1/referrals/{id}/transitions", post(api::transition))
+        .route("/api/v1/referrals/{id}/appointments", post(api::book))
+        .route(
+            "/api/v1/referrals/{id}/appointments/{appointment_id}",
+            post(api::change),
+        )
 }
 
 /// A signed-in practitioner or safeguarding lead, with the organisations
@@ -56,7 +66,18 @@ impl FromRequestParts<AppState> for Practitioner {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let SignedIn(visitor) = SignedIn::from_request_parts(parts, state).await?;
-        let organisations = referral_organisations(&visitor.principal);
+        // A token must also carry the `referrals` scope.
+        let organisations: Vec<Uuid> = referral_organisations(&visitor.principal)
+            .into_iter()
+            .filter(|id| {
+                may(
+                    &visitor.principal,
+                    Action::WorkWithReferrals {
+                        organisation_id: *id,
+                    },
+                )
+            })
+            .collect();
         if !organisations.is_empty() {
             return Ok(Self {
                 visitor,
@@ -75,14 +96,15 @@ impl FromRequestParts<AppState> for Practitioner {
             .await
             .map_err(|e| AppError::from(e).into_response())?;
         // A record's address reveals nothing to those with no right to it.
-        Err(
-            if parts.uri.path() == "/referrals" || parts.uri.path() == "/referrals/new" {
-                AppError::Forbidden
-            } else {
-                AppError::NotFound
-            }
-            .into_response(),
-        )
+        Err(if matches!(
+            parts.uri.path(),
+            "/referrals" | "/referrals/new" | "/api/v1/referrals"
+        ) {
+            AppError::Forbidden
+        } else {
+            AppError::NotFound
+        }
+        .into_response())
     }
 }
 
