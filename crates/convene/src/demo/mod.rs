@@ -6,6 +6,7 @@
 //! so it cannot wipe a real instance by mistake.
 
 mod directory;
+mod families;
 mod town;
 
 use anyhow::{Context, bail};
@@ -55,13 +56,19 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
         );
     } else {
         let summary = seed(&store).await.context("seed the demo data")?;
+        let keys = crate::keys::load_and_verify(config, &store).await?;
+        let clock = convene_domain::clock::SystemClock;
+        let families = families::seed(&store, &keys, convene_domain::clock::Clock::now(&clock))
+            .await
+            .context("seed the demo families")?;
         println!(
-            "Seeded the demo town of Brackenbury at {}: {} organisations, {} places, {} accounts, {} services.",
+            "Seeded the demo town of Brackenbury at {}: {} organisations, {} places, {} accounts, {} services, {} families with referrals.",
             shown_url(config),
             summary.organisations,
             summary.places,
             summary.accounts,
-            summary.services
+            summary.services,
+            families
         );
     }
     if args.no_serve {
@@ -204,6 +211,48 @@ mod tests {
     #[tokio::test]
     async fn seeds_the_same_town_every_time_on_postgres() {
         seeds_the_same_town_every_time(Backend::Postgres).await;
+    }
+
+    async fn families_have_referrals_in_every_state(backend: Backend) {
+        use convene_domain::referrals::ReferralState;
+        let Some(db) = TestDatabase::for_backend(backend).await else {
+            return;
+        };
+        let store = db.store().await;
+        seed(&store).await.unwrap();
+        let keys = convene_domain::sealing::DataKeys::parse(
+            &format!(
+                "k1:{}",
+                convene_domain::sealing::DataKeys::generate_key().unwrap()
+            ),
+            "k1",
+            &convene_domain::sealing::DataKeys::generate_key().unwrap(),
+        )
+        .unwrap();
+        let now = town::seeded_at() + chrono::Duration::days(80);
+        assert_eq!(families::seed(&store, &keys, now).await.unwrap(), 8);
+        let school = stable_id("organisation", "Northgate Primary School");
+        let sent = convene_store::referrals::records::outgoing(store.conn(), school)
+            .await
+            .unwrap();
+        for state in ReferralState::ALL {
+            assert!(
+                sent.iter().any(|r| r.state == state),
+                "no demo referral is {state}"
+            );
+        }
+        store.close().await.unwrap();
+        db.finish().await;
+    }
+
+    #[tokio::test]
+    async fn families_have_referrals_in_every_state_on_sqlite() {
+        families_have_referrals_in_every_state(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn families_have_referrals_in_every_state_on_postgres() {
+        families_have_referrals_in_every_state(Backend::Postgres).await;
     }
 
     #[test]
