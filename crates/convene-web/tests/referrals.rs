@@ -336,6 +336,37 @@ async fn a_referral_from_a_school_to_a_service_and_back() {
             "history shows {step}"
         );
     }
+
+    // The child's page: one chronology, and who has looked at the record.
+    let child = person_path(&seen.body);
+    let person = teacher.get(&child).await;
+    assert_eq!(person.status, StatusCode::OK);
+    assert!(
+        person
+            .body
+            .contains("Referral to Calmer bedtimes course: sent by Northgate Primary"),
+        "{}",
+        person.body
+    );
+    assert!(
+        person
+            .body
+            .contains("Appointment with Calmer bedtimes course: did not attend")
+    );
+    assert!(
+        person
+            .body
+            .contains("Details shared on the basis of consent")
+    );
+    assert!(
+        person.body.contains("worker@riverside.example"),
+        "the service's views are listed"
+    );
+}
+
+fn person_path(body: &str) -> String {
+    let at = body.find("href=\"/people/").expect("a link to the person") + "href=\"".len();
+    body[at..at + body[at..].find('"').unwrap()].to_string()
 }
 
 #[tokio::test]
@@ -378,6 +409,16 @@ async fn nobody_else_can_see_a_referral() {
             .await;
         assert_eq!(moved.status, StatusCode::NOT_FOUND, "{email}");
     }
+    // Nor the child's page.
+    let child = person_path(&teacher.get(&path).await.body);
+    let mut stranger = signed_in(
+        &app,
+        "another@elsewhere.example",
+        elsewhere,
+        Role::SafeguardingLead,
+    )
+    .await;
+    assert_eq!(stranger.get(&child).await.status, StatusCode::NOT_FOUND);
     // A random id is as unknown as someone else's referral.
     let unknown = teacher.get(&format!("/referrals/{}", Uuid::new_v4())).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);

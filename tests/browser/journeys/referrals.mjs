@@ -88,8 +88,11 @@ export async function aReferralFromSchoolToServiceAndBack({ browser, baseUrl }) 
   await referrer.goto(referralUrl);
   assert(await referrer.getByText("Needs met").first().isVisible(), "the outcome");
   assert(await referrer.getByText("Did not attend").first().isVisible(), "the missed appointment");
+  await go(referrer, "a:has-text('Tayo Mensah')");
+  assert(await referrer.getByText("Who has looked at this record").isVisible(), "record views are listed");
+  await assertAccessible(referrer, "the child's chronology");
   await referrer.goto(`${baseUrl}/referrals`);
-  assert(await referrer.getByText("An appointment was missed").isVisible(), "the school was told");
+  assert(await referrer.getByText("An appointment was missed").first().isVisible(), "the school was told");
   await assertAccessible(referrer, "referrals list (referrer)");
   assertNoProblems(referrer, "referrer's journey");
   assertNoProblems(receiver, "receiver's journey");

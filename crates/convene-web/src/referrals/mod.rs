@@ -9,6 +9,7 @@ pub mod api;
 mod appointments;
 mod form;
 mod lists;
+mod person;
 mod show;
 
 use axum::Router;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
             post(appointments::change),
         )
         .route("/follow-ups/{id}/done", post(lists::done))
+        .route("/people/{id}", get(person::show))
         .route("/api/v1/referrals", get(api::list).post(api::create))
         .route("/api/v1/referrals/{id}", get(api::get))
         .route("/api/v1/referrals/{id}/transitions", post(api::transition))

@@ -32,6 +32,7 @@ use crate::page::Page;
 use crate::state::AppState;
 
 pub struct PersonView {
+    pub id: Uuid,
     pub name: String,
     pub role: &'static str,
     pub born: String,
@@ -145,6 +146,7 @@ pub async fn render(
                 .collect::<Vec<_>>()
                 .join(", ");
             people_views.push(PersonView {
+                id: *person_id,
                 name: d.full_name(),
                 role: match role {
                     ReferralRole::Subject => "Child or young person",

@@ -1,0 +1,207 @@
+//! A person's page: their details, one chronology across organisations
+//! (referrals, their moves, appointments and sharing decisions) showing only
+//! the entries the visitor's organisations are entitled to, and who has
+//! looked at the record. Every view is audited.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use convene_domain::audit::AuditAction;
+use convene_domain::directory::schedules::london_time;
+use convene_store::directory::services;
+use convene_store::identity::accounts;
+use convene_store::people::records as people;
+use convene_store::people::shares::{self, ShareKind};
+use convene_store::referrals::appointments;
+use convene_store::referrals::records;
+use convene_store::{audit, organisations};
+use uuid::Uuid;
+
+use super::Practitioner;
+use crate::client::ClientAddress;
+use crate::error::AppError;
+use crate::page::Page;
+use crate::state::AppState;
+
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    pub when: String,
+    pub what: String,
+    pub link: Option<Uuid>,
+}
+
+pub struct Look {
+    pub when: String,
+    pub who: String,
+    pub organisation: String,
+}
+
+#[derive(Template)]
+#[template(path = "referrals/person.html")]
+struct PersonPage {
+    page: Page,
+    name: String,
+    born: String,
+    school: String,
+    postcode: String,
+    contact: String,
+    chronology: Vec<Entry>,
+    looks: Vec<Look>,
+}
+
+fn local(at: DateTime<Utc>) -> String {
+    london_time(at).format("%-d %B %Y at %H:%M").to_string()
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    address: ClientAddress,
+    who: Practitioner,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let conn = state.store.conn();
+    let person = people::get(conn, &state.keys, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Entitled: a referral about them between one of the visitor's
+    // organisations and another, or the organisation that recorded them.
+    let referrals: Vec<_> = records::of_person(conn, id)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            who.organisations.iter().any(|org| {
+                r.receiving_organisation_id == *org || r.referring_organisation_id == Some(*org)
+            })
+        })
+        .collect();
+    if referrals.is_empty() && !who.organisations.contains(&person.recorded_by) {
+        return Err(AppError::NotFound);
+    }
+    let mut chronology = Vec::new();
+    for summary in &referrals {
+        let service = services::row(conn, summary.service_id)
+            .await?
+            .map(|s| s.name)
+            .unwrap_or_default();
+        for event in records::events(conn, &state.keys, summary.id).await? {
+            let by = match event.by_organisation {
+                Some(org) => organisations::get(conn, org)
+                    .await?
+                    .map(|o| o.details.name)
+                    .unwrap_or_default(),
+                None => "the family".to_string(),
+            };
+            chronology.push(Entry {
+                at: event.at,
+                when: local(event.at),
+                what: format!(
+                    "Referral to {service}: {} by {by}",
+                    event.to.label().to_lowercase()
+                ),
+                link: Some(summary.id),
+            });
+        }
+        for appointment in appointments::of_referral(conn, summary.id).await? {
+            chronology.push(Entry {
+                at: appointment.starts_at,
+                when: local(appointment.starts_at),
+                what: format!(
+                    "Appointment with {service}: {}",
+                    appointment.status.label().to_lowercase()
+                ),
+                link: Some(summary.id),
+            });
+        }
+    }
+    let visible_referrals: Vec<Uuid> = referrals.iter().map(|r| r.id).collect();
+    for entry in shares::history(conn, &state.keys, id).await? {
+        let entitled = who.organisations.contains(&entry.decided_by_organisation)
+            || entry
+                .referral_id
+                .is_some_and(|r| visible_referrals.contains(&r));
+        if !entitled {
+            continue;
+        }
+        let what = match entry.kind {
+            ShareKind::Shared => format!(
+                "Details shared on the basis of {}",
+                entry
+                    .basis
+                    .map(|b| b.label().to_lowercase())
+                    .unwrap_or_default()
+            ),
+            ShareKind::NotShared => "Decided not to share".to_string(),
+            ShareKind::ConsentGiven => "Consent given".to_string(),
+            ShareKind::ConsentWithdrawn => "Consent withdrawn".to_string(),
+        };
+        chronology.push(Entry {
+            at: entry.decided_at,
+            when: local(entry.decided_at),
+            what,
+            link: entry.referral_id,
+        });
+    }
+    chronology.sort_by_key(|e| std::cmp::Reverse(e.at));
+
+    // Record this view first, so it is on the list too.
+    let organisation = who.organisations.iter().copied().find(|org| {
+        referrals.iter().any(|r| {
+            r.receiving_organisation_id == *org || r.referring_organisation_id == Some(*org)
+        }) || *org == person.recorded_by
+    });
+    let entry = who
+        .visitor
+        .audit(AuditAction::RecordViewed, &state, &address)
+        .by_organisation(organisation)
+        .on("person", id)
+        .about(id);
+    audit::record(&state.store, entry).await?;
+    let mut looks = Vec::new();
+    for event in audit::views_of_person(conn, id).await? {
+        let who_name = match event.entry.actor_user_id {
+            Some(user) => accounts::get(conn, user)
+                .await?
+                .map(|a| a.display_name)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let organisation = match event.entry.actor_organisation_id {
+            Some(org) => organisations::get(conn, org)
+                .await?
+                .map(|o| o.details.name)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        looks.push(Look {
+            when: local(event.entry.at),
+            who: who_name,
+            organisation,
+        });
+    }
+    let d = &person.details;
+    let body = PersonPage {
+        page,
+        name: d.full_name(),
+        born: d
+            .date_of_birth
+            .map(|b| b.format("%-d %B %Y").to_string())
+            .unwrap_or_default(),
+        school: d.school.clone().unwrap_or_default(),
+        postcode: d
+            .postcode
+            .as_ref()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        contact: [d.phone.clone(), d.email.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", "),
+        chronology,
+        looks,
+    }
+    .render()?;
+    Ok(Html(body).into_response())
+}
