@@ -39,7 +39,7 @@ pub fn sql(search: &Search) -> (String, Vec<Value>) {
         "0::real".to_string()
     } else {
         from.push_str(&format!(
-            ", plainto_tsquery('english', {}) q",
+            " CROSS JOIN plainto_tsquery('english', {}) q",
             next(words.to_string().into())
         ));
         conditions.push("s.tsv @@ q".into());
