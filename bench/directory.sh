@@ -5,6 +5,8 @@
 # queries at 100 concurrent connections.
 #
 #   bench/directory.sh            # everything, into $WORK
+#   REUSE=1 bench/directory.sh    # only the servers and the load runs, on
+#                                 # what an earlier run left in $WORK
 #
 # Needs: cargo, wrk, psql, curl and a PostgreSQL at $PG_URL (trust auth).
 # wrk runs on the same machine as the server it measures: they share the
@@ -25,6 +27,8 @@ BASELINE_DB=${BASELINE_DB:-convene_bench}
 FEED_PORT=${FEED_PORT:-8095}
 CONVENE_PORT=${CONVENE_PORT:-8094}
 BASELINE_PORT=${BASELINE_PORT:-8096}
+# Which servers the load runs measure.
+SIDES=${SIDES:-convene baseline}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/release
 
@@ -47,16 +51,18 @@ log "building release binaries"
 # with the union of their features, a second copy of each.
 (cd "$ROOT" && cargo build --release -p convene && cargo build --release -p convene-bench)
 
+DATA=$WORK/data
+export CONVENE_DATABASE_URL="sqlite://$WORK/convene.db"
+
+if [ -z "${REUSE:-}" ]; then
 rm -rf "$WORK"
 mkdir -p "$WORK"
-DATA=$WORK/data
 
 log "generating $SERVICES services, $LOCATIONS locations (seed $SEED)"
 /usr/bin/time -f "generate: %e s %M KB" "$BIN/convene-bench" generate \
   --services "$SERVICES" --locations "$LOCATIONS" --organisations "$ORGANISATIONS" \
   --seed "$SEED" --out "$DATA"
 
-export CONVENE_DATABASE_URL="sqlite://$WORK/convene.db"
 "$BIN/convene" migrate
 log "loading postcodes into Convene"
 /usr/bin/time -f "import postcodes: %e s %M KB" "$BIN/convene" import postcodes "$DATA/postcodes.csv"
@@ -71,6 +77,12 @@ wait_for "http://127.0.0.1:$FEED_PORT/services?per_page=1" "the feed server"
 kill "$feed_pid"
 ls -l "$WORK"/convene.db*
 
+log "loading the baseline into PostgreSQL database $BASELINE_DB"
+psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS $BASELINE_DB" -c "CREATE DATABASE $BASELINE_DB"
+/usr/bin/time -f "baseline load: %e s %M KB" "$BIN/convene-bench" baseline load \
+  --database-url "$PG_URL/$BASELINE_DB" --dir "$DATA"
+fi
+
 log "starting Convene (convene serve --no-worker)"
 started=$(date +%s.%N)
 "$BIN/convene" serve --no-worker --bind "127.0.0.1:$CONVENE_PORT" >"$WORK/serve.log" 2>&1 &
@@ -81,10 +93,6 @@ echo "Convene answering after $(echo "$(date +%s.%N) - $started" | bc) s"
 grep -i "index built" "$WORK/serve.log" || true
 echo "Convene memory after start: $(rss "$convene_pid")"
 
-log "loading the baseline into PostgreSQL database $BASELINE_DB"
-psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS $BASELINE_DB" -c "CREATE DATABASE $BASELINE_DB"
-/usr/bin/time -f "baseline load: %e s %M KB" "$BIN/convene-bench" baseline load \
-  --database-url "$PG_URL/$BASELINE_DB" --dir "$DATA"
 "$BIN/convene-bench" baseline serve --database-url "$PG_URL/$BASELINE_DB" \
   --bind "127.0.0.1:$BASELINE_PORT" &
 pids+=("$!")
@@ -122,12 +130,13 @@ run_wrk() { # side kind
 log "warming up (5 s each side, results discarded)"
 DURATION_SAVED=$DURATION
 DURATION=5s
-for side in convene baseline; do run_wrk "$side" text >/dev/null; done
+for side in $SIDES; do run_wrk "$side" text >/dev/null; done
 DURATION=$DURATION_SAVED
 
 log "load: $CONNECTIONS connections, $THREADS wrk threads, $DURATION per run"
+echo "# $(date -u +%FT%TZ) $(git -C "$ROOT" rev-parse --short HEAD)" >>"$WORK/results.txt"
 for kind in text need_age distance; do
-  for side in convene baseline; do
+  for side in $SIDES; do
     run_wrk "$side" "$kind" | tee -a "$WORK/results.txt"
   done
 done
