@@ -10,7 +10,9 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
 
-use convene_domain::directory::search::{Candidate, Hit, SearchQuery, rank_order, stems};
+use convene_domain::directory::search::{
+    Candidate, Hit, SearchQuery, rank_order, score_order, stems,
+};
 use uuid::Uuid;
 
 use crate::SearchError;
@@ -269,9 +271,24 @@ impl DirectoryIndex {
             |a: &(Hit, u32), b: &(Hit, u32)| rank_order((&a.0, name(a.1)), (&b.0, name(b.1)));
         let end = offset.saturating_add(limit).min(total);
         if end < total && end > 0 {
-            // Only the first `end` need ordering.
-            matches.select_nth_unstable_by(end - 1, order);
-            matches.truncate(end);
+            // Only the first `end` need ordering. Choose them by score and
+            // distance alone (comparing numbers), keeping every match that
+            // ties with the last of them; only those ties need names to
+            // settle. Single-word searches tie a great deal.
+            matches.select_nth_unstable_by(end - 1, |a, b| score_order(&a.0, &b.0));
+            let boundary = matches[end - 1].0.clone();
+            let mut kept = end;
+            for i in end..total {
+                if score_order(&matches[i].0, &boundary).is_eq() {
+                    matches.swap(kept, i);
+                    kept += 1;
+                }
+            }
+            matches.truncate(kept);
+            if kept > end {
+                matches.select_nth_unstable_by(end - 1, order);
+                matches.truncate(end);
+            }
         }
         matches.sort_unstable_by(order);
         let hits = matches

@@ -273,3 +273,33 @@ fn searches_during_changes_see_each_service_once() {
     let last = index.search(&food, 0, 1, &[]).unwrap();
     assert_eq!(last.total, 50);
 }
+
+#[test]
+fn pages_of_tied_scores_are_ordered_by_name() {
+    // Every service matches "food" once in its name and once in its
+    // description, so every score ties and the names decide the order.
+    let letters = "qwertyuiopasdfghjklzxcvbnm";
+    let services: Vec<_> = letters
+        .chars()
+        .enumerate()
+        .map(|(n, letter)| service(n as u128 + 1, &format!("Food z{letter}"), "Food parcels"))
+        .collect();
+    let index = index_of(&services);
+    let query = SearchQuery {
+        words: "food".into(),
+        ..Default::default()
+    };
+    let mut by_name = services.clone();
+    by_name.sort_by(|a, b| a.name.cmp(&b.name));
+    for (offset, limit) in [(0, 1), (0, 10), (3, 5), (20, 10)] {
+        let page = index.search(&query, offset, limit, &[]).unwrap();
+        assert_eq!(page.total, services.len());
+        let want: Vec<Uuid> = by_name
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(ids(&page.hits), want, "offset {offset}, limit {limit}");
+    }
+}
