@@ -241,6 +241,7 @@ const ROUTES: &[Route] = &[
     ),
     route(Method::Post, "/follow-ups/{random}/done", Rule::Referral),
     route(Method::Get, "/people/{random}", Rule::Referral),
+    route(Method::Post, "/people/{random}/consent", Rule::Referral),
     route(Method::Get, "/api/v1/referrals", Rule::Referrals),
     route(Method::Post, "/api/v1/referrals", Rule::Referrals),
     route(Method::Get, "/api/v1/referrals/{random}", Rule::Referral),

@@ -423,3 +423,70 @@ async fn nobody_else_can_see_a_referral() {
     let unknown = teacher.get(&format!("/referrals/{}", Uuid::new_v4())).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn withdrawn_consent_stops_a_draft_being_sent() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let mut teacher = signed_in(&app, "fsw@northgate.example", w.school, Role::Practitioner).await;
+    let new_page = format!("/referrals/new?service={}", w.service);
+    let mut draft = referral_form(&w);
+    draft.retain(|(k, _)| *k != "action");
+    draft.push(("action", "draft".into()));
+    let saved = post(&mut teacher, &new_page, &new_page, &draft).await;
+    let path = saved.location().to_string();
+    let page = teacher.get(&path).await;
+    assert!(page.body.contains("Draft"));
+    let child = person_path(&page.body);
+
+    teacher.get(&child).await;
+    let recorded = teacher
+        .post(
+            &format!("{child}/consent"),
+            &[("decision", "withdrawn"), ("reasons", "Mum phoned")],
+        )
+        .await;
+    assert_eq!(recorded.status, StatusCode::OK, "{}", recorded.body);
+    assert!(recorded.body.contains("Consent withdrawn"));
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"sharing_recorded".to_string())
+    );
+
+    let v = version(&teacher.get(&path).await.body);
+    let refused = teacher
+        .post(
+            &format!("{path}/move"),
+            &[("version", &v), ("transition", "send")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("withdrawn consent"),
+        "{}",
+        refused.body
+    );
+
+    // Not sharing needs reasons.
+    teacher.get(&child).await;
+    let no_reason = teacher
+        .post(&format!("{child}/consent"), &[("decision", "not_shared")])
+        .await;
+    assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
+
+    teacher.get(&child).await;
+    teacher
+        .post(&format!("{child}/consent"), &[("decision", "given")])
+        .await;
+    let v = version(&teacher.get(&path).await.body);
+    let sent = teacher
+        .post(
+            &format!("{path}/move"),
+            &[("version", &v), ("transition", "send")],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let person = teacher.get(&child).await;
+    assert!(person.body.contains("Consent withdrawn") && person.body.contains("Consent given"));
+}

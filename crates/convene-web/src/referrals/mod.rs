@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/follow-ups/{id}/done", post(lists::done))
         .route("/people/{id}", get(person::show))
+        .route("/people/{id}/consent", post(person::record_consent))
         .route("/api/v1/referrals", get(api::list).post(api::create))
         .route("/api/v1/referrals/{id}", get(api::get))
         .route("/api/v1/referrals/{id}/transitions", post(api::transition))

@@ -4,6 +4,7 @@
 //! looked at the record. Every view is audited.
 
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -11,14 +12,16 @@ use convene_domain::audit::AuditAction;
 use convene_domain::directory::schedules::london_time;
 use convene_store::directory::services;
 use convene_store::identity::accounts;
+use convene_store::people::Person;
 use convene_store::people::records as people;
 use convene_store::people::shares::{self, ShareKind};
+use convene_store::referrals::ReferralSummary;
 use convene_store::referrals::appointments;
 use convene_store::referrals::records;
 use convene_store::{audit, organisations};
 use uuid::Uuid;
 
-use super::Practitioner;
+use super::{Practitioner, field, pairs};
 use crate::client::ClientAddress;
 use crate::error::AppError;
 use crate::page::Page;
@@ -41,6 +44,7 @@ pub struct Look {
 #[template(path = "referrals/person.html")]
 struct PersonPage {
     page: Page,
+    id: Uuid,
     name: String,
     born: String,
     school: String,
@@ -54,6 +58,111 @@ fn local(at: DateTime<Utc>) -> String {
     london_time(at).format("%-d %B %Y at %H:%M").to_string()
 }
 
+/// The person, the visitor's organisation entitled to them, and the
+/// referrals about them that organisation is on. Entitled: a referral about
+/// them between one of the visitor's organisations and another, or the
+/// organisation that recorded them. Anyone else: 404.
+async fn entitled(
+    state: &AppState,
+    who: &Practitioner,
+    id: Uuid,
+) -> Result<(Person, Uuid, Vec<ReferralSummary>), AppError> {
+    let conn = state.store.conn();
+    let person = people::get(conn, &state.keys, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let on = |r: &ReferralSummary, org: Uuid| {
+        r.receiving_organisation_id == org || r.referring_organisation_id == Some(org)
+    };
+    let all = records::of_person(conn, id).await?;
+    let organisation = who
+        .organisations
+        .iter()
+        .copied()
+        .find(|org| all.iter().any(|r| on(r, *org)) || *org == person.recorded_by)
+        .ok_or(AppError::NotFound)?;
+    let referrals = all
+        .into_iter()
+        .filter(|r| who.organisations.iter().any(|org| on(r, *org)))
+        .collect();
+    Ok((person, organisation, referrals))
+}
+
+#[derive(Template)]
+#[template(path = "referrals/consent-recorded.html")]
+struct Recorded {
+    page: Page,
+    id: Uuid,
+    what: &'static str,
+}
+
+/// Records consent withdrawn or given again, or a decision not to share,
+/// from the person's page.
+pub async fn record_consent(
+    State(state): State<AppState>,
+    page: Page,
+    address: ClientAddress,
+    who: Practitioner,
+    Path(id): Path<Uuid>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (_, organisation, _) = entitled(&state, &who, id).await?;
+    let values = pairs(&body);
+    let (kind, what) = match field(&values, "decision").as_str() {
+        "withdrawn" => (
+            ShareKind::ConsentWithdrawn,
+            "Consent withdrawn: nothing more will be sent on the basis of consent.",
+        ),
+        "given" => (ShareKind::ConsentGiven, "Consent given."),
+        "not_shared" => (ShareKind::NotShared, "Decision not to share recorded."),
+        _ => return Err(AppError::BadRequest("choose what to record".into())),
+    };
+    let reasons = field(&values, "reasons");
+    if reasons.chars().count() > 2000 {
+        return Err(AppError::BadRequest(
+            "the reasons must be 2000 characters or fewer".into(),
+        ));
+    }
+    let reasons = Some(reasons).filter(|r| !r.is_empty());
+    let (keys, now, by) = (
+        state.keys.clone(),
+        state.clock.now(),
+        who.visitor.account.id,
+    );
+    let entry = who
+        .visitor
+        .audit(AuditAction::SharingRecorded, &state, &address)
+        .by_organisation(Some(organisation))
+        .on("person", id)
+        .about(id)
+        .because(kind.code());
+    let recorded = state
+        .store
+        .transaction(move |txn| {
+            Box::pin(async move {
+                shares::record_decision(
+                    txn,
+                    &keys,
+                    id,
+                    None,
+                    kind,
+                    reasons.as_deref(),
+                    by,
+                    organisation,
+                    now,
+                )
+                .await?;
+                audit::record_in(txn, entry).await
+            })
+        })
+        .await;
+    match recorded {
+        Ok(_) => Ok(Html(Recorded { page, id, what }.render()?).into_response()),
+        Err(convene_store::StoreError::Refused(reason)) => Err(AppError::BadRequest(reason)),
+        Err(other) => Err(other.into()),
+    }
+}
+
 pub async fn show(
     State(state): State<AppState>,
     page: Page,
@@ -62,23 +171,7 @@ pub async fn show(
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
     let conn = state.store.conn();
-    let person = people::get(conn, &state.keys, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // Entitled: a referral about them between one of the visitor's
-    // organisations and another, or the organisation that recorded them.
-    let referrals: Vec<_> = records::of_person(conn, id)
-        .await?
-        .into_iter()
-        .filter(|r| {
-            who.organisations.iter().any(|org| {
-                r.receiving_organisation_id == *org || r.referring_organisation_id == Some(*org)
-            })
-        })
-        .collect();
-    if referrals.is_empty() && !who.organisations.contains(&person.recorded_by) {
-        return Err(AppError::NotFound);
-    }
+    let (person, organisation, referrals) = entitled(&state, &who, id).await?;
     let mut chronology = Vec::new();
     for summary in &referrals {
         let service = services::row(conn, summary.service_id)
@@ -146,15 +239,10 @@ pub async fn show(
     chronology.sort_by_key(|e| std::cmp::Reverse(e.at));
 
     // Record this view first, so it is on the list too.
-    let organisation = who.organisations.iter().copied().find(|org| {
-        referrals.iter().any(|r| {
-            r.receiving_organisation_id == *org || r.referring_organisation_id == Some(*org)
-        }) || *org == person.recorded_by
-    });
     let entry = who
         .visitor
         .audit(AuditAction::RecordViewed, &state, &address)
-        .by_organisation(organisation)
+        .by_organisation(Some(organisation))
         .on("person", id)
         .about(id);
     audit::record(&state.store, entry).await?;
@@ -183,6 +271,7 @@ pub async fn show(
     let d = &person.details;
     let body = PersonPage {
         page,
+        id,
         name: d.full_name(),
         born: d
             .date_of_birth
