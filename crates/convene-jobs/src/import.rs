@@ -6,6 +6,7 @@
 use convene_domain::clock::SharedClock;
 use convene_domain::directory::imports::ImportProblems;
 use convene_domain::directory::{RecordError, ServiceRecord, parse_service};
+use convene_store::directory::bulk;
 use convene_store::directory::imports::{self, BatchCounts};
 use convene_store::directory::services::{self, Stored};
 use convene_store::{Store, StoreError};
@@ -130,8 +131,8 @@ pub async fn store_batch(
         store
             .transaction(move |txn| {
                 Box::pin(async move {
-                    for record in &records {
-                        let outcome = services::upsert(txn, record, &source, now).await?;
+                    let outcomes = bulk::upsert_many(txn, &records, &source, now).await?;
+                    for (record, outcome) in records.iter().zip(outcomes) {
                         report.tally(record.id, outcome);
                     }
                     if let Some(run) = run {

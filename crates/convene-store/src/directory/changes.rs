@@ -42,6 +42,34 @@ pub async fn record<C: ConnectionTrait>(
     Ok(seq)
 }
 
+/// Records that each of `service_ids` changed, numbered in that order.
+/// Call inside the transaction that makes the changes.
+pub async fn record_many<C: ConnectionTrait>(
+    txn: &C,
+    service_ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if service_ids.is_empty() {
+        return Ok(());
+    }
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})"))
+            .await?;
+    }
+    let first = latest(txn).await? + 1;
+    for (offset, chunk) in (0i64..).step_by(500).zip(service_ids.chunks(500)) {
+        let rows = chunk.iter().enumerate().map(|(n, id)| ActiveModel {
+            seq: Set(first + offset + n as i64),
+            service_id: Set(*id),
+            changed_at: Set(at),
+        });
+        Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The number of the latest change (0 when there is none).
 pub async fn latest<C: ConnectionTrait>(conn: &C) -> Result<i64, StoreError> {
     let latest = Entity::find().order_by_desc(Column::Seq).one(conn).await?;

@@ -1,5 +1,6 @@
 //! The service directory's storage.
 
+pub mod bulk;
 pub mod candidates;
 pub mod changes;
 pub mod imports;
