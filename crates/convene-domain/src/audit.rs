@@ -46,6 +46,8 @@ pub enum AuditAction {
     DirectoryImportRequested,
     ReferralChanged,
     SharingRecorded,
+    SubjectAccessExported,
+    PersonAnonymised,
     PermissionDenied,
     AuditSearched,
     AuditExported,
@@ -54,7 +56,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 34] = [
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::SignInThrottled,
@@ -82,6 +84,8 @@ impl AuditAction {
         Self::DirectoryImportRequested,
         Self::ReferralChanged,
         Self::SharingRecorded,
+        Self::SubjectAccessExported,
+        Self::PersonAnonymised,
         Self::PermissionDenied,
         Self::AuditSearched,
         Self::AuditExported,
@@ -118,6 +122,8 @@ impl AuditAction {
             Self::DirectoryImportRequested => "directory_import_requested",
             Self::ReferralChanged => "referral_changed",
             Self::SharingRecorded => "sharing_recorded",
+            Self::SubjectAccessExported => "subject_access_exported",
+            Self::PersonAnonymised => "person_anonymised",
             Self::PermissionDenied => "permission_denied",
             Self::AuditSearched => "audit_searched",
             Self::AuditExported => "audit_exported",

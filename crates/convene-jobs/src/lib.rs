@@ -8,6 +8,7 @@
 pub mod feed;
 pub mod import;
 pub mod import_run;
+pub mod retention;
 mod worker;
 
 pub use worker::{Task, Worker, WorkerHandle};

@@ -4,6 +4,9 @@ use convene_domain::clock::SharedClock;
 use convene_store::{Store, StoreError, maintenance};
 
 use crate::import_run::{self, RunOptions};
+use crate::retention;
+use convene_domain::sealing::DataKeys;
+use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -14,6 +17,9 @@ pub enum Task {
     DatabaseUpkeep { every: Duration },
     /// Directory imports people have asked for (see `import_run`).
     ImportRuns { every: Duration },
+    /// Anonymising people whose referrals finished more than `keep_days`
+    /// ago (see `retention`). Needs the data keys.
+    Retention { every: Duration, keep_days: i64 },
 }
 
 impl Task {
@@ -21,17 +27,40 @@ impl Task {
         match self {
             Self::DatabaseUpkeep { .. } => "database_upkeep",
             Self::ImportRuns { .. } => "import_runs",
+            Self::Retention { .. } => "retention",
         }
     }
 
     fn every(self) -> Duration {
         match self {
-            Self::DatabaseUpkeep { every } | Self::ImportRuns { every } => every,
+            Self::DatabaseUpkeep { every }
+            | Self::ImportRuns { every }
+            | Self::Retention { every, .. } => every,
         }
     }
 
-    async fn run(self, store: &Store, clock: &SharedClock) -> Result<(), StoreError> {
+    async fn run(
+        self,
+        store: &Store,
+        clock: &SharedClock,
+        keys: Option<&DataKeys>,
+    ) -> Result<(), StoreError> {
         match self {
+            Self::Retention { keep_days, .. } => {
+                let keys = keys.ok_or_else(|| {
+                    StoreError::Sealing("retention needs the data keys".to_string())
+                })?;
+                let done =
+                    retention::run_once(store, keys, clock, chrono::Duration::days(keep_days))
+                        .await?;
+                if done > 0 {
+                    tracing::info!(
+                        people = done,
+                        "anonymised at the end of their retention period"
+                    );
+                }
+                Ok(())
+            }
             Self::DatabaseUpkeep { .. } => maintenance::upkeep(store, clock.now()).await,
             Self::ImportRuns { .. } => {
                 // One run at a time, until none is waiting.
@@ -51,6 +80,7 @@ pub struct Worker {
     store: Store,
     clock: SharedClock,
     tasks: Vec<Task>,
+    keys: Option<Arc<DataKeys>>,
 }
 
 /// A running worker: ask it to stop, then wait for it.
@@ -83,7 +113,19 @@ impl Worker {
                     every: Duration::from_secs(2),
                 },
             ],
+            keys: None,
         }
+    }
+
+    /// Gives the worker the data keys and, with them, the retention task
+    /// (daily), anonymising people `keep_days` after their referrals end.
+    pub fn with_keys(mut self, keys: Arc<DataKeys>, keep_days: i64) -> Self {
+        self.keys = Some(keys);
+        self.tasks.push(Task::Retention {
+            every: Duration::from_secs(24 * 60 * 60),
+            keep_days,
+        });
+        self
     }
 
     /// Replaces the task list (tests use short intervals).
@@ -110,7 +152,10 @@ impl Worker {
                     break;
                 }
                 if tokio::time::Instant::now() >= *due_at {
-                    match task.run(&self.store, &self.clock).await {
+                    match task
+                        .run(&self.store, &self.clock, self.keys.as_deref())
+                        .await
+                    {
                         Ok(()) => tracing::debug!(task = task.name(), "task done"),
                         Err(error) => {
                             tracing::warn!(task = task.name(), %error, "task failed; will retry on schedule")

@@ -592,3 +592,126 @@ store_test!(
         ));
     }
 );
+
+store_test!(
+    rights_export_everything_and_anonymise_when_finished,
+    |store| async move {
+        use convene_store::people::rights;
+        let w = world(&store).await;
+        let id = draft(&store, &w).await;
+        share(&store, &w, id, LawfulBasis::Consent).await;
+        move_on(&store, &w, id, Transition::Send, w.school, t0())
+            .await
+            .unwrap();
+
+        let everything = rights::subject_access(store.conn(), &w.keys, w.child)
+            .await
+            .unwrap();
+        assert_eq!(everything["person"]["given_name"], "Ada");
+        assert_eq!(
+            everything["referrals"][0]["reason"],
+            "Mum says bedtimes are a battle every night"
+        );
+        assert_eq!(
+            everything["referrals"][0]["history"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(everything["sharing"][0]["lawful_basis"], "consent");
+        assert_eq!(everything["households"].as_array().unwrap().len(), 0);
+
+        // Not while the referral is open; not due for retention either.
+        assert!(matches!(
+            store
+                .transaction({
+                    let keys = w.keys.clone();
+                    let child = w.child;
+                    move |txn| {
+                        Box::pin(async move { rights::anonymise(txn, &keys, child, t0()).await })
+                    }
+                })
+                .await,
+            Err(StoreError::Refused(_))
+        ));
+        let years_later = t0() + Duration::days(8 * 365);
+        assert!(
+            rights::due_for_retention(store.conn(), years_later)
+                .await
+                .unwrap()
+                .iter()
+                .all(|p| *p != w.child)
+        );
+
+        move_on(
+            &store,
+            &w,
+            id,
+            Transition::Close {
+                outcome: Outcome::FamilyWithdrew,
+            },
+            w.school,
+            t0(),
+        )
+        .await
+        .unwrap();
+        // Due only once the period after the referral ended has passed.
+        assert!(
+            !rights::due_for_retention(store.conn(), t0())
+                .await
+                .unwrap()
+                .contains(&w.child)
+        );
+        let due = rights::due_for_retention(store.conn(), years_later)
+            .await
+            .unwrap();
+        assert!(due.contains(&w.child) && due.contains(&w.parent));
+
+        let (keys, child) = (w.keys.clone(), w.child);
+        store
+            .transaction(move |txn| {
+                Box::pin(async move { rights::anonymise(txn, &keys, child, years_later).await })
+            })
+            .await
+            .unwrap();
+        let gone = records::get(store.conn(), &w.keys, w.child)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(gone.details.given_name, rights::ANONYMISED);
+        assert_eq!(
+            (gone.details.date_of_birth, gone.anonymised_at),
+            (None, Some(years_later))
+        );
+        assert!(
+            records::named(store.conn(), &w.keys, "Ada", "Okafor")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let referral = referrals::get(store.conn(), &w.keys, id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(referral.reason, "[removed]");
+        // The shape stays for statistics.
+        assert_eq!(
+            (referral.state, referral.outcome),
+            (ReferralState::Closed, Some(Outcome::FamilyWithdrew))
+        );
+        assert!(
+            shares::history(store.conn(), &w.keys, w.child)
+                .await
+                .unwrap()[0]
+                .purpose
+                .is_none()
+        );
+        assert!(
+            !rights::due_for_retention(store.conn(), years_later)
+                .await
+                .unwrap()
+                .contains(&w.child)
+        );
+    }
+);

@@ -490,3 +490,66 @@ async fn withdrawn_consent_stops_a_draft_being_sent() {
     let person = teacher.get(&child).await;
     assert!(person.body.contains("Consent withdrawn") && person.body.contains("Consent given"));
 }
+
+#[tokio::test]
+async fn a_safeguarding_lead_exports_everything_and_anonymises() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let mut teacher = signed_in(&app, "fsw@northgate.example", w.school, Role::Practitioner).await;
+    let new_page = format!("/referrals/new?service={}", w.service);
+    let sent = post(&mut teacher, &new_page, &new_page, &referral_form(&w)).await;
+    let path = sent.location().to_string();
+    let child = person_path(&teacher.get(&path).await.body);
+
+    // A practitioner cannot; the school's safeguarding lead can.
+    assert_eq!(
+        teacher.get(&format!("{child}/export.json")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut lead = signed_in(
+        &app,
+        "dsl@northgate.example",
+        w.school,
+        Role::SafeguardingLead,
+    )
+    .await;
+    let person = lead.get(&child).await;
+    assert!(person.body.contains("Everything held about them"));
+    let json = lead.get(&format!("{child}/export.json")).await;
+    assert_eq!(json.status, StatusCode::OK);
+    let everything: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert_eq!(everything["person"]["family_name"], "Okafor");
+    assert_eq!(
+        everything["referrals"][0]["reason"],
+        "Bedtimes are a battle every night and Mum is exhausted"
+    );
+    let printable = lead.get(&format!("{child}/export")).await;
+    assert!(printable.body.contains("Bedtimes are a battle"));
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"subject_access_exported".to_string())
+    );
+
+    // Not while the referral is open.
+    lead.get(&child).await;
+    let open = lead.post(&format!("{child}/anonymise"), &[]).await;
+    assert_eq!(open.status, StatusCode::BAD_REQUEST);
+    let v = version(&teacher.get(&path).await.body);
+    teacher
+        .post(
+            &format!("{path}/move"),
+            &[
+                ("version", &v),
+                ("transition", "close"),
+                ("outcome", "family_withdrew"),
+            ],
+        )
+        .await;
+    lead.get(&child).await;
+    let done = lead.post(&format!("{child}/anonymise"), &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let after = lead.get(&child).await;
+    assert!(after.body.contains("This record has been anonymised"));
+    assert!(!after.body.contains("Okafor"));
+}

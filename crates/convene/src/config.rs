@@ -35,6 +35,7 @@ pub const KEYS: &[&str] = &[
     "data_key_current",
     "blind_index_key",
     "data_keys_file",
+    "retention_years",
     "session_idle_minutes",
     "session_absolute_hours",
     "shutdown_grace_seconds",
@@ -92,6 +93,8 @@ pub struct Config {
     /// Where keys are kept when `data_keys` is empty; created with new keys
     /// on first start. Back it up with the database.
     pub data_keys_file: PathBuf,
+    /// Years after a person's last referral ends before they are anonymised.
+    pub retention_years: u32,
     /// A session unused this long ends.
     pub session_idle_minutes: u32,
     /// No session lives longer than this.
@@ -119,6 +122,7 @@ impl Default for Config {
             data_key_current: String::new(),
             blind_index_key: SecretString::from(""),
             data_keys_file: PathBuf::from("data/convene-keys.toml"),
+            retention_years: 7,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             shutdown_grace_seconds: 30,
@@ -201,6 +205,9 @@ impl Config {
         }
         if !(1..=72).contains(&self.session_absolute_hours) {
             bail!("invalid configuration: session_absolute_hours: must be between 1 and 72");
+        }
+        if !(1..=100).contains(&self.retention_years) {
+            bail!("invalid configuration: retention_years: must be between 1 and 100");
         }
         if self.max_body_bytes < 1024 {
             bail!("invalid configuration: max_body_bytes: must be at least 1024");

@@ -75,9 +75,14 @@ pub async fn serve(
         settings: Arc::new(settings),
         mailer: Arc::new(ConsoleMailer),
         directory: directory.clone(),
-        keys,
+        keys: keys.clone(),
     };
-    let worker = (!args.no_worker).then(|| Worker::new(store.clone(), clock).spawn());
+    let keep_days = i64::from(config.retention_years) * 365;
+    let worker = (!args.no_worker).then(|| {
+        Worker::new(store.clone(), clock)
+            .with_keys(keys, keep_days)
+            .spawn()
+    });
 
     tracing::info!(%address, backend = %store.backend(), worker = worker.is_some(), "serving");
     println!("Convene is listening on http://{address}/");

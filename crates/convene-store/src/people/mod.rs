@@ -3,6 +3,7 @@
 pub mod households;
 pub mod keys;
 pub mod records;
+pub mod rights;
 pub mod shares;
 
 pub use records::Person;

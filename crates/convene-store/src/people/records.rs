@@ -22,6 +22,8 @@ pub struct Person {
     pub updated_at: DateTime<Utc>,
     /// Merged into another record, which now holds their history.
     pub merged_into: Option<Uuid>,
+    /// When their identifying details were removed.
+    pub anonymised_at: Option<DateTime<Utc>>,
 }
 
 /// Where a sealed value lives: it opens only there.
@@ -144,6 +146,7 @@ fn open_row(keys: &DataKeys, row: person::Model) -> Result<Person, StoreError> {
         created_at: row.created_at,
         updated_at: row.updated_at,
         merged_into: row.merged_into,
+        anonymised_at: row.anonymised_at,
     })
 }
 

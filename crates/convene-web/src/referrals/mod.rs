@@ -10,6 +10,7 @@ mod appointments;
 mod form;
 mod lists;
 mod person;
+mod rights;
 mod show;
 
 use axum::Router;
@@ -46,6 +47,9 @@ pub fn routes() -> Router<AppState> {
         .route("/follow-ups/{id}/done", post(lists::done))
         .route("/people/{id}", get(person::show))
         .route("/people/{id}/consent", post(person::record_consent))
+        .route("/people/{id}/export", get(rights::export_page))
+        .route("/people/{id}/export.json", get(rights::export_json))
+        .route("/people/{id}/anonymise", post(rights::anonymise))
         .route("/api/v1/referrals", get(api::list).post(api::create))
         .route("/api/v1/referrals/{id}", get(api::get))
         .route("/api/v1/referrals/{id}/transitions", post(api::transition))

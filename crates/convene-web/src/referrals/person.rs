@@ -45,6 +45,8 @@ pub struct Look {
 struct PersonPage {
     page: Page,
     id: Uuid,
+    lead: bool,
+    anonymised: bool,
     name: String,
     born: String,
     school: String,
@@ -62,7 +64,7 @@ fn local(at: DateTime<Utc>) -> String {
 /// referrals about them that organisation is on. Entitled: a referral about
 /// them between one of the visitor's organisations and another, or the
 /// organisation that recorded them. Anyone else: 404.
-async fn entitled(
+pub(super) async fn entitled(
     state: &AppState,
     who: &Practitioner,
     id: Uuid,
@@ -269,9 +271,16 @@ pub async fn show(
         });
     }
     let d = &person.details;
+    let lead = who
+        .visitor
+        .principal
+        .roles_in(organisation)
+        .any(|r| r == convene_domain::identity::Role::SafeguardingLead);
     let body = PersonPage {
         page,
         id,
+        lead,
+        anonymised: person.anonymised_at.is_some(),
         name: d.full_name(),
         born: d
             .date_of_birth
