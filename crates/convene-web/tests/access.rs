@@ -225,6 +225,7 @@ const ROUTES: &[Route] = &[
         Rule::Approve,
     ),
     route(Method::Get, "/referrals", Rule::Referrals),
+    route(Method::Get, "/referrals/measures", Rule::Referrals),
     route(Method::Get, "/referrals/new", Rule::Referrals),
     route(Method::Post, "/referrals/new", Rule::Referrals),
     route(Method::Get, "/referrals/{random}", Rule::Referral),

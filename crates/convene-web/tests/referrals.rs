@@ -337,6 +337,19 @@ async fn a_referral_from_a_school_to_a_service_and_back() {
         );
     }
 
+    // The measures count it; too few for rates.
+    let measures = worker.get("/referrals/measures").await;
+    assert_eq!(measures.status, StatusCode::OK);
+    assert!(measures.body.contains("Appointments kept, missed"));
+    assert!(
+        measures
+            .body
+            .contains("<td class=\"govuk-table__cell\">1, 1</td>"),
+        "{}",
+        measures.body
+    );
+    assert!(measures.body.contains("not shown (fewer than 5)"));
+
     // The child's page: one chronology, and who has looked at the record.
     let child = person_path(&seen.body);
     let person = teacher.get(&child).await;

@@ -2,6 +2,7 @@
 //! organisation and a service in the directory, with its appointments.
 
 pub mod appointments;
+pub mod measures;
 pub mod states;
 
 pub use appointments::{AppointmentChange, AppointmentMode, AppointmentStatus, FollowUp};

@@ -4,6 +4,7 @@
 pub mod appointments;
 pub mod follow_ups;
 pub mod intake;
+pub mod measures;
 pub mod records;
 
 pub use records::{Referral, ReferralEvent, ReferralSummary};

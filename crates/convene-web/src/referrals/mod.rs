@@ -9,6 +9,7 @@ pub mod api;
 mod appointments;
 mod form;
 mod lists;
+mod measures;
 mod person;
 mod rights;
 mod show;
@@ -36,6 +37,7 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/referrals", get(lists::list))
+        .route("/referrals/measures", get(measures::show))
         .route("/referrals/new", get(form::new_form).post(form::create))
         .route("/referrals/{id}", get(show::show))
         .route("/referrals/{id}/move", post(show::move_on))
@@ -105,7 +107,7 @@ impl FromRequestParts<AppState> for Practitioner {
         // A record's address reveals nothing to those with no right to it.
         Err(if matches!(
             parts.uri.path(),
-            "/referrals" | "/referrals/new" | "/api/v1/referrals"
+            "/referrals" | "/referrals/new" | "/referrals/measures" | "/api/v1/referrals"
         ) {
             AppError::Forbidden
         } else {
