@@ -51,7 +51,7 @@ fn median(mut days: Vec<f64>) -> Option<f64> {
     }
     days.sort_by(f64::total_cmp);
     let mid = days.len() / 2;
-    Some(if days.len() % 2 == 0 {
+    Some(if days.len().is_multiple_of(2) {
         (days[mid - 1] + days[mid]) / 2.0
     } else {
         days[mid]
