@@ -715,3 +715,75 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    paused_or_full_services_take_no_new_referrals_and_families_can_refer_themselves,
+    |store| async move {
+        use convene_store::referrals::intake::{SelfReferral, set_intake, take_in_self_referral};
+        let w = world(&store).await;
+        set_intake(store.conn(), w.service, true, None)
+            .await
+            .unwrap();
+        let first = draft(&store, &w).await;
+        share(&store, &w, first, LawfulBasis::Consent).await;
+        let reason = refused(move_on(&store, &w, first, Transition::Send, w.school, t0()).await);
+        assert_eq!(
+            reason,
+            "Parenting course is not taking new referrals at the moment"
+        );
+
+        set_intake(store.conn(), w.service, false, Some(1))
+            .await
+            .unwrap();
+        move_on(&store, &w, first, Transition::Send, w.school, t0())
+            .await
+            .unwrap();
+        let second = draft(&store, &w).await;
+        share(&store, &w, second, LawfulBasis::Consent).await;
+        let reason = refused(move_on(&store, &w, second, Transition::Send, w.school, t0()).await);
+        assert!(reason.contains("is full at the moment"), "{reason}");
+
+        // A family refers themselves to the other service: straight to its inbox.
+        let asked = SelfReferral {
+            referral_id: new_id(),
+            service_id: w.other_service,
+            person: PersonDetails {
+                given_name: "Sam".into(),
+                family_name: "Reid".into(),
+                date_of_birth: NaiveDate::from_ymd_opt(2010, 1, 9),
+                phone: Some("07700 900555".into()),
+                email: None,
+                contact_preference: None,
+                preferred_language: None,
+                school: None,
+                postcode: None,
+            },
+            asking: None,
+            reason: "I want someone to talk to".into(),
+            privacy_notice_version: "2026-11".into(),
+        };
+        let id = asked.referral_id;
+        let keys = w.keys.clone();
+        store
+            .transaction(move |txn| {
+                Box::pin(async move { take_in_self_referral(txn, &keys, asked, t0()).await })
+            })
+            .await
+            .unwrap();
+        let received = referrals::get(store.conn(), &w.keys, id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (received.state, received.referring_organisation_id),
+            (ReferralState::Sent, None)
+        );
+        assert!(
+            referrals::inbox(store.conn(), w.provider)
+                .await
+                .unwrap()
+                .iter()
+                .any(|r| r.id == id)
+        );
+    }
+);

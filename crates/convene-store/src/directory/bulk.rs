@@ -122,6 +122,7 @@ pub async fn upsert_many<C: ConnectionTrait>(
                 who_can_refer: Set(old.map(|e| e.who_can_refer.clone()).unwrap_or_default()),
                 last_reviewed_at: Set(old.and_then(|e| e.last_reviewed_at)),
                 reviewed_by: Set(old.and_then(|e| e.reviewed_by)),
+                ..Default::default()
             }
         });
         service::Entity::insert_many(models)

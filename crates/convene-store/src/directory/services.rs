@@ -93,6 +93,7 @@ pub async fn upsert<C: ConnectionTrait>(
             .unwrap_or_default()),
         last_reviewed_at: Set(existing.as_ref().and_then(|e| e.last_reviewed_at)),
         reviewed_by: Set(existing.as_ref().and_then(|e| e.reviewed_by)),
+        ..Default::default()
     };
     service::Entity::insert(model)
         .on_conflict(

@@ -22,6 +22,8 @@ pub struct Model {
     pub who_can_refer: String,
     pub last_reviewed_at: Option<DateTimeUtc>,
     pub reviewed_by: Option<Uuid>,
+    pub referrals_paused: bool,
+    pub referral_capacity: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ mod m20261123_000007_import_runs;
 mod m20261123_000008_people;
 mod m20261123_000009_referrals;
 mod m20261123_000010_idempotency;
+mod m20261123_000011_referral_intake;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_people::Migration),
             Box::new(m20261123_000009_referrals::Migration),
             Box::new(m20261123_000010_idempotency::Migration),
+            Box::new(m20261123_000011_referral_intake::Migration),
         ]
     }
 }

@@ -177,6 +177,9 @@ pub async fn create<C: ConnectionTrait>(
             "that service is not taking referrals (it is not active)".into(),
         ));
     }
+    if initial == ReferralState::Sent {
+        super::intake::check_open_for_referrals(conn, new.service_id).await?;
+    }
     referral::Entity::insert(referral::ActiveModel {
         id: Set(new.id),
         service_id: Set(new.service_id),
@@ -419,6 +422,7 @@ pub async fn apply<C: ConnectionTrait>(
 /// organisation, and - when that decision rests on consent - consent that
 /// has not been withdrawn since.
 async fn may_send<C: ConnectionTrait>(conn: &C, referral: &Referral) -> Result<(), StoreError> {
+    super::intake::check_open_for_referrals(conn, referral.service_id).await?;
     let basis = shares::basis_for(conn, referral.id, referral.receiving_organisation_id).await?;
     let Some(basis) = basis else {
         return Err(StoreError::Refused(
