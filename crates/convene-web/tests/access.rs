@@ -224,8 +224,23 @@ const ROUTES: &[Route] = &[
         "/directory/imports/{random}/retry",
         Rule::Approve,
     ),
+    route(
+        Method::Get,
+        "/find-support/services/{random}/ask",
+        Rule::Public,
+    ),
+    route(
+        Method::Post,
+        "/find-support/services/{random}/ask",
+        Rule::Public,
+    ),
     route(Method::Get, "/referrals", Rule::Referrals),
     route(Method::Get, "/referrals/measures", Rule::Referrals),
+    route(
+        Method::Post,
+        "/referrals/services/{random}/intake",
+        Rule::Referral,
+    ),
     route(Method::Get, "/referrals/new", Rule::Referrals),
     route(Method::Post, "/referrals/new", Rule::Referrals),
     route(Method::Get, "/referrals/{random}", Rule::Referral),

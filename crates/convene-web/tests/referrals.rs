@@ -566,3 +566,104 @@ async fn a_safeguarding_lead_exports_everything_and_anonymises() {
     assert!(after.body.contains("This record has been anonymised"));
     assert!(!after.body.contains("Okafor"));
 }
+
+#[tokio::test]
+async fn a_family_asks_a_service_for_help_themselves() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let page = format!("/find-support/services/{}", w.service);
+    let ask = format!("{page}/ask");
+    // Not until the organisation says families may ask directly.
+    assert!(!app.get(&page).await.body.contains("Ask for help"));
+    assert_eq!(app.get(&ask).await.status, StatusCode::NOT_FOUND);
+    let coordinator = Uuid::new_v4();
+    convene_store::directory::services::set_local_fields(
+        app.store().conn(),
+        w.service,
+        &["in_person".to_string()],
+        "both",
+        coordinator,
+        app.now(),
+    )
+    .await
+    .unwrap();
+    assert!(app.get(&page).await.body.contains("Ask for help"));
+
+    let mut family = app.browser();
+    let form = family.get(&ask).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let missing = family
+        .post(&ask, &[("for", "child"), ("given_name", "Grace")])
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for message in [
+        "Enter their last name",
+        "Enter what you would like help with",
+        "Tick the box to agree",
+    ] {
+        assert!(
+            missing.body.contains(message),
+            "{message}: {}",
+            missing.body
+        );
+    }
+    // A robot filling the hidden field is thanked and forgotten.
+    family.get(&ask).await;
+    let robot = family
+        .post(
+            &ask,
+            &[("website", "http://spam.example"), ("given_name", "x")],
+        )
+        .await;
+    assert!(robot.body.contains("Request sent"));
+
+    family.get(&ask).await;
+    let fields = [
+        ("for", "child"),
+        ("given_name", "Grace"),
+        ("family_name", "Okafor"),
+        ("phone", "07700 900982"),
+        ("contact_preference", "text"),
+        ("child_given_name", "Ada"),
+        ("child_family_name", "Okafor"),
+        ("child_dob-day", "1"),
+        ("child_dob-month", "5"),
+        ("child_dob-year", "2019"),
+        ("reason", "Bedtimes are hard and I am tired"),
+        ("consent", "2026-11"),
+    ];
+    let sent = family.post(&ask, &fields).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    assert!(sent.body.contains("Request sent"));
+
+    let mut worker = signed_in(
+        &app,
+        "worker@riverside.example",
+        w.provider,
+        Role::Practitioner,
+    )
+    .await;
+    let inbox = worker.get("/referrals").await;
+    assert!(
+        inbox.body.contains("Received (1)") && inbox.body.contains("Ada Okafor"),
+        "{}",
+        inbox.body
+    );
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"referral_changed".to_string())
+    );
+
+    // The service pauses new referrals from its referrals page: the form is gone.
+    worker.get("/referrals").await;
+    let paused = worker
+        .post(
+            &format!("/referrals/services/{}/intake", w.service),
+            &[("paused", "yes"), ("capacity", "")],
+        )
+        .await;
+    assert_eq!(paused.status, StatusCode::SEE_OTHER, "{}", paused.body);
+    assert_eq!(app.get(&ask).await.status, StatusCode::NOT_FOUND);
+    assert!(worker.get("/referrals").await.body.contains("Paused"));
+}

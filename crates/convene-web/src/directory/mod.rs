@@ -2,6 +2,7 @@
 //! cost and distance from a postcode, and read a service's page. No sign-in.
 
 mod approvals;
+mod ask;
 mod imports;
 pub mod manage;
 mod report;
@@ -36,6 +37,10 @@ pub fn routes() -> Router<AppState> {
         .route("/find-support", get(find))
         .route("/find-support/services/{id}", get(service_page::show))
         .route("/find-support/services/{id}/report", post(report::submit))
+        .route(
+            "/find-support/services/{id}/ask",
+            get(ask::form).post(ask::submit),
+        )
         .route("/directory", get(manage::list))
         .route(
             "/directory/services/new",

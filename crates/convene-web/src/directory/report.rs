@@ -52,7 +52,8 @@ pub async fn submit(
         2000,
     );
     if !errors.is_empty() {
-        let body = render(page, &doc, errors.into(), form.message)?;
+        let open = super::service_page::takes_self_referrals(&state, &id).await?;
+        let body = render(page, &doc, errors.into(), form.message, open)?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(body)).into_response());
     }
     // Public forms are throttled per address, so nobody can flood an owner.

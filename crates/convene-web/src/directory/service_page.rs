@@ -31,6 +31,8 @@ pub struct ServicePage {
     pub phones: Vec<String>,
     pub errors: FormErrors,
     pub message: String,
+    /// Families may ask this service for help themselves, online.
+    pub self_referral: bool,
 }
 
 /// A service that is shown to the public: found and active.
@@ -42,11 +44,24 @@ pub async fn public_document(state: &AppState, id: &str) -> Result<Value, AppErr
         .ok_or(AppError::NotFound)
 }
 
+/// Whether families may refer themselves to the service: its organisation
+/// says so, and it is not paused.
+pub async fn takes_self_referrals(state: &AppState, id: &str) -> Result<bool, AppError> {
+    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+    let conn = state.store.conn();
+    let Some(row) = services::row(conn, id).await? else {
+        return Ok(false);
+    };
+    let (paused, _) = convene_store::referrals::intake::intake_of(conn, id).await?;
+    Ok(matches!(row.who_can_refer.as_str(), "self" | "both") && !paused)
+}
+
 pub fn render(
     page: Page,
     doc: &Value,
     errors: FormErrors,
     message: String,
+    self_referral: bool,
 ) -> Result<String, AppError> {
     let text = |key: &str| doc.get(key).and_then(Value::as_str).map(str::to_string);
     let needs = doc
@@ -100,6 +115,7 @@ pub fn render(
         phones,
         errors,
         message,
+        self_referral,
     };
     Ok(template.render()?)
 }
@@ -110,5 +126,13 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let doc = public_document(&state, &id).await?;
-    Ok(Html(render(page, &doc, FormErrors::default(), String::new())?).into_response())
+    let open = takes_self_referrals(&state, &id).await?;
+    Ok(Html(render(
+        page,
+        &doc,
+        FormErrors::default(),
+        String::new(),
+        open,
+    )?)
+    .into_response())
 }

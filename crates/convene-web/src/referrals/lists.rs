@@ -12,7 +12,7 @@ use convene_store::directory::services;
 use convene_store::people::records as people;
 use convene_store::referrals::ReferralSummary;
 use convene_store::referrals::follow_ups::{self, FollowUp};
-use convene_store::referrals::records;
+use convene_store::referrals::{intake, records};
 use convene_store::{audit, organisations};
 use uuid::Uuid;
 
@@ -29,8 +29,16 @@ pub struct Line {
     pub when: String,
 }
 
+pub struct Intake {
+    pub id: Uuid,
+    pub name: String,
+    pub paused: bool,
+    pub capacity: String,
+}
+
 pub struct OrganisationLists {
     pub name: String,
+    pub services: Vec<Intake>,
     pub inbox: Vec<Line>,
     pub outgoing: Vec<Line>,
     pub to_do: Vec<FollowUp>,
@@ -87,8 +95,22 @@ pub async fn list(
             .await?
             .map(|o| o.details.name)
             .unwrap_or_default();
+        let mut intakes = Vec::new();
+        for service in services::rows(conn, Some(&[*organisation])).await? {
+            if service.status != "active" {
+                continue;
+            }
+            let (paused, capacity) = intake::intake_of(conn, service.id).await?;
+            intakes.push(Intake {
+                id: service.id,
+                name: service.name,
+                paused,
+                capacity: capacity.map(|c| c.to_string()).unwrap_or_default(),
+            });
+        }
         lists.push(OrganisationLists {
             name,
+            services: intakes,
             inbox: lines(&state, records::inbox(conn, *organisation).await?).await?,
             outgoing: lines(&state, records::outgoing(conn, *organisation).await?).await?,
             to_do: follow_ups::open_for(conn, *organisation).await?,
@@ -118,4 +140,33 @@ pub async fn done(
         }
     }
     Err(AppError::NotFound)
+}
+
+/// Pauses or resumes a service's new referrals, and sets its capacity, for
+/// a practitioner of the organisation that runs it.
+pub async fn set_intake(
+    State(state): State<AppState>,
+    who: Practitioner,
+    Path(id): Path<Uuid>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let service = services::row(state.store.conn(), id)
+        .await?
+        .filter(|s| who.organisations.contains(&s.organisation_id))
+        .ok_or(AppError::NotFound)?;
+    let values = super::pairs(&body);
+    let paused = super::field(&values, "paused") == "yes";
+    let capacity = match super::field(&values, "capacity").as_str() {
+        "" => None,
+        text => Some(
+            text.parse::<u32>()
+                .ok()
+                .filter(|c| (1..=100_000).contains(c))
+                .ok_or_else(|| {
+                    AppError::BadRequest("capacity must be a whole number from 1 to 100000".into())
+                })?,
+        ),
+    };
+    intake::set_intake(state.store.conn(), service.id, paused, capacity).await?;
+    Ok(Redirect::to("/referrals").into_response())
 }

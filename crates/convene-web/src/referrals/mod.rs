@@ -7,7 +7,7 @@
 
 pub mod api;
 mod appointments;
-mod form;
+pub mod form;
 mod lists;
 mod measures;
 mod person;
@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/referrals", get(lists::list))
         .route("/referrals/measures", get(measures::show))
+        .route("/referrals/services/{id}/intake", post(lists::set_intake))
         .route("/referrals/new", get(form::new_form).post(form::create))
         .route("/referrals/{id}", get(show::show))
         .route("/referrals/{id}/move", post(show::move_on))
