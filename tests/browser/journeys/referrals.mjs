@@ -99,3 +99,31 @@ export async function aReferralFromSchoolToServiceAndBack({ browser, baseUrl }) 
   await school.close();
   await clinic.close();
 }
+
+export async function aFamilyAsksForHelpThemselves({ browser, baseUrl }) {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await page.goto(`${baseUrl}/find-support?q=parenting+course`);
+  await go(page, "h3 a >> nth=0");
+  await go(page, "a:has-text('Ask for help')");
+  await assertAccessible(page, "ask for help form");
+  await go(page, "button:has-text('Send request')");
+  assert(await page.locator(".govuk-error-summary").isVisible(), "errors are summarised");
+  await assertAccessible(page, "ask for help with errors");
+  expectStatus(page, 422);
+  await page.fill("#given_name", "Efua");
+  await page.fill("#family_name", "Mensah");
+  await page.fill("#phone", "07700 900461");
+  await page.fill("#child_given_name", "Kofi");
+  await page.fill("#child_family_name", "Mensah");
+  await page.fill("#child_dob-day", "3");
+  await page.fill("#child_dob-month", "9");
+  await page.fill("#child_dob-year", "2018");
+  await page.fill("#reason", "Kofi won't settle at bedtime and I'm exhausted.");
+  await page.check("#consent");
+  await go(page, "button:has-text('Send request')");
+  assert(await page.getByText("Request sent").first().isVisible(), "sent");
+  await assertAccessible(page, "request sent");
+  assertNoProblems(page, "ask for help journey");
+  await context.close();
+}
