@@ -48,6 +48,7 @@ pub enum AuditAction {
     SharingRecorded,
     SubjectAccessExported,
     PersonAnonymised,
+    PeopleMerged,
     PermissionDenied,
     AuditSearched,
     AuditExported,
@@ -56,7 +57,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 34] = [
+    pub const ALL: [AuditAction; 35] = [
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::SignInThrottled,
@@ -86,6 +87,7 @@ impl AuditAction {
         Self::SharingRecorded,
         Self::SubjectAccessExported,
         Self::PersonAnonymised,
+        Self::PeopleMerged,
         Self::PermissionDenied,
         Self::AuditSearched,
         Self::AuditExported,
@@ -124,6 +126,7 @@ impl AuditAction {
             Self::SharingRecorded => "sharing_recorded",
             Self::SubjectAccessExported => "subject_access_exported",
             Self::PersonAnonymised => "person_anonymised",
+            Self::PeopleMerged => "people_merged",
             Self::PermissionDenied => "permission_denied",
             Self::AuditSearched => "audit_searched",
             Self::AuditExported => "audit_exported",

@@ -787,3 +787,91 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    merging_moves_everything_to_the_record_kept,
+    |store| async move {
+        use convene_store::people::merging;
+        let w = world(&store).await;
+        let first = draft(&store, &w).await;
+        share(&store, &w, first, LawfulBasis::Consent).await;
+        // The same child recorded again elsewhere, with a referral of its own.
+        let again = new_id();
+        let mut details = records::get(store.conn(), &w.keys, w.child)
+            .await
+            .unwrap()
+            .unwrap()
+            .details;
+        details.phone = Some("07700 900999".into());
+        records::insert(store.conn(), &w.keys, again, &details, w.provider, t0())
+            .await
+            .unwrap();
+        let second = new_id();
+        let new = NewReferral {
+            id: second,
+            service_id: w.other_service,
+            referring_organisation_id: Some(w.school),
+            referred_by: Some(w.teacher),
+            subject_id: again,
+            parents_or_carers: vec![w.parent],
+            urgency: Urgency::Routine,
+            reason: "Recorded twice".into(),
+            needs: vec![],
+        };
+        let keys = w.keys.clone();
+        store
+            .transaction(move |txn| {
+                Box::pin(async move {
+                    referrals::create(txn, &keys, &new, ReferralState::Draft, None, t0()).await
+                })
+            })
+            .await
+            .unwrap();
+
+        store
+            .transaction({
+                let (again, child) = (again, w.child);
+                move |txn| Box::pin(async move { merging::merge(txn, again, child, t0()).await })
+            })
+            .await
+            .unwrap();
+        let moved = referrals::get(store.conn(), &w.keys, second)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(moved.subject_id, w.child);
+        assert_eq!(
+            referrals::of_person(store.conn(), w.child)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(
+            referrals::of_person(store.conn(), again)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let old = records::get(store.conn(), &w.keys, again)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            old.merged_into,
+            Some(w.child),
+            "the duplicate says where it went"
+        );
+        assert!(matches!(
+            store
+                .transaction({
+                    let child = w.child;
+                    move |txn| {
+                        Box::pin(async move { merging::merge(txn, child, child, t0()).await })
+                    }
+                })
+                .await,
+            Err(StoreError::Refused(_))
+        ));
+    }
+);

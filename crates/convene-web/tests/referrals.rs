@@ -667,3 +667,67 @@ async fn a_family_asks_a_service_for_help_themselves() {
     assert_eq!(app.get(&ask).await.status, StatusCode::NOT_FOUND);
     assert!(worker.get("/referrals").await.body.contains("Paused"));
 }
+
+#[tokio::test]
+async fn a_child_recorded_twice_is_offered_then_merged() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let mut teacher = signed_in(&app, "fsw@northgate.example", w.school, Role::Practitioner).await;
+    let new_page = format!("/referrals/new?service={}", w.service);
+    let first = post(&mut teacher, &new_page, &new_page, &referral_form(&w)).await;
+    let first_child = person_path(&teacher.get(first.location()).await.body);
+
+    // The same name, birthday and postcode again: offered, not recorded twice.
+    let offered = post(&mut teacher, &new_page, &new_page, &referral_form(&w)).await;
+    assert_eq!(offered.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        offered.body.contains("Is this the same child?"),
+        "{}",
+        offered.body
+    );
+    let mut someone_else = referral_form(&w);
+    someone_else.push(("child_record", "new".into()));
+    let second = post(&mut teacher, &new_page, &new_page, &someone_else).await;
+    assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.body);
+    let second_child = person_path(&teacher.get(second.location()).await.body);
+    assert_ne!(first_child, second_child);
+
+    let mut lead = signed_in(
+        &app,
+        "dsl@northgate.example",
+        w.school,
+        Role::SafeguardingLead,
+    )
+    .await;
+    let page = lead.get(&second_child).await;
+    assert!(
+        page.body.contains("Convene may hold this person twice"),
+        "{}",
+        page.body
+    );
+    let kept = first_child.trim_start_matches("/people/").to_string();
+    let merged = lead
+        .post(&format!("{second_child}/merge"), &[("into", &kept)])
+        .await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.body);
+    assert_eq!(merged.location(), first_child);
+    let kept_page = lead.get(&first_child).await;
+    assert_eq!(
+        kept_page
+            .body
+            .matches("Referral to Calmer bedtimes course: sent")
+            .count(),
+        2
+    );
+    assert!(
+        lead.get(&second_child)
+            .await
+            .body
+            .contains("This record was merged into")
+    );
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"people_merged".to_string())
+    );
+}

@@ -2,6 +2,7 @@
 
 pub mod households;
 pub mod keys;
+pub mod merging;
 pub mod records;
 pub mod rights;
 pub mod shares;

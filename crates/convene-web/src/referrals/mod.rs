@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/export", get(rights::export_page))
         .route("/people/{id}/export.json", get(rights::export_json))
         .route("/people/{id}/anonymise", post(rights::anonymise))
+        .route("/people/{id}/merge", post(rights::merge))
         .route("/api/v1/referrals", get(api::list).post(api::create))
         .route("/api/v1/referrals/{id}", get(api::get))
         .route("/api/v1/referrals/{id}/transitions", post(api::transition))

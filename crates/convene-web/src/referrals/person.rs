@@ -47,6 +47,8 @@ struct PersonPage {
     id: Uuid,
     lead: bool,
     anonymised: bool,
+    merged_into: Option<Uuid>,
+    duplicates: Vec<(Uuid, String)>,
     name: String,
     born: String,
     school: String,
@@ -276,9 +278,33 @@ pub async fn show(
         .principal
         .roles_in(organisation)
         .any(|r| r == convene_domain::identity::Role::SafeguardingLead);
+    // Likely duplicates the visitor may also see, for a lead to merge.
+    let mut duplicates = Vec::new();
+    if lead && person.merged_into.is_none() {
+        for other in
+            people::possible_duplicates(conn, &state.keys, &person.details, Some(id)).await?
+        {
+            if entitled(&state, &who, other.id).await.is_ok() {
+                let recorded = organisations::get(conn, other.recorded_by)
+                    .await?
+                    .map(|o| o.details.name)
+                    .unwrap_or_default();
+                duplicates.push((
+                    other.id,
+                    format!(
+                        "{}, recorded by {recorded} on {}",
+                        other.details.full_name(),
+                        local(other.created_at)
+                    ),
+                ));
+            }
+        }
+    }
     let body = PersonPage {
         page,
         id,
+        merged_into: person.merged_into,
+        duplicates,
         lead,
         anonymised: person.anonymised_at.is_some(),
         name: d.full_name(),

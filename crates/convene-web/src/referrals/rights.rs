@@ -130,3 +130,51 @@ pub async fn anonymise(
         Err(other) => Err(other.into()),
     }
 }
+
+/// Merges this record into another record of the same person (both
+/// visible to the visitor, who must be a safeguarding lead): its
+/// referrals, sharing decisions and households move to the one kept.
+pub async fn merge(
+    State(state): State<AppState>,
+    address: ClientAddress,
+    who: Practitioner,
+    Path(id): Path<Uuid>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let organisation = lead_of(&state, &who, id).await?;
+    let values = super::pairs(&body);
+    let kept = Uuid::parse_str(&super::field(&values, "into")).map_err(|_| AppError::NotFound)?;
+    // The one kept must be visible too, and a likely duplicate of this one.
+    entitled(&state, &who, kept).await?;
+    let this = convene_store::people::records::get(state.store.conn(), &state.keys, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let likely = convene_store::people::records::possible_duplicates(
+        state.store.conn(),
+        &state.keys,
+        &this.details,
+        Some(id),
+    )
+    .await?;
+    if !likely.iter().any(|p| p.id == kept) {
+        return Err(AppError::NotFound);
+    }
+    let now = state.clock.now();
+    let entry = who
+        .visitor
+        .audit(AuditAction::PeopleMerged, &state, &address)
+        .by_organisation(Some(organisation))
+        .on("person", id)
+        .about(kept)
+        .because(format!("merged {id} into {kept}"));
+    state
+        .store
+        .transaction(move |txn| {
+            Box::pin(async move {
+                convene_store::people::merging::merge(txn, id, kept, now).await?;
+                audit::record_in(txn, entry).await
+            })
+        })
+        .await?;
+    Ok(axum::response::Redirect::to(&format!("/people/{kept}")).into_response())
+}
