@@ -262,6 +262,7 @@ const ROUTES: &[Route] = &[
     route(Method::Get, "/people/{random}/export.json", Rule::Referral),
     route(Method::Post, "/people/{random}/anonymise", Rule::Referral),
     route(Method::Post, "/people/{random}/merge", Rule::Referral),
+    route(Method::Post, "/people/{random}/transitions", Rule::Referral),
     route(Method::Get, "/api/v1/referrals", Rule::Referrals),
     route(Method::Post, "/api/v1/referrals", Rule::Referrals),
     route(Method::Get, "/api/v1/referrals/{random}", Rule::Referral),

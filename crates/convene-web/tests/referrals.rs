@@ -731,3 +731,68 @@ async fn a_child_recorded_twice_is_offered_then_merged() {
             .contains(&"people_merged".to_string())
     );
 }
+
+#[tokio::test]
+async fn a_school_a_child_is_moving_to_sees_their_open_referrals_with_consent() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let secondary = app.organisation("Riverside Academy").await;
+    let mut teacher = signed_in(&app, "fsw@northgate.example", w.school, Role::Practitioner).await;
+    let new_page = format!("/referrals/new?service={}", w.service);
+    let sent = post(&mut teacher, &new_page, &new_page, &referral_form(&w)).await;
+    let path = sent.location().to_string();
+    let child = person_path(&teacher.get(&path).await.body);
+
+    let mut year7 = signed_in(
+        &app,
+        "year7@riverside.example",
+        secondary,
+        Role::Practitioner,
+    )
+    .await;
+    assert_eq!(
+        year7.get(&child).await.status,
+        StatusCode::NOT_FOUND,
+        "not before the move is flagged"
+    );
+
+    teacher.get(&child).await;
+    let secondary_id = secondary.to_string();
+    let no_consent = teacher
+        .post(
+            &format!("{child}/transitions"),
+            &[("kind", "primary_to_secondary"), ("school", &secondary_id)],
+        )
+        .await;
+    assert_eq!(no_consent.status, StatusCode::BAD_REQUEST);
+    assert_eq!(year7.get(&child).await.status, StatusCode::NOT_FOUND);
+    teacher.get(&child).await;
+    let flagged = teacher
+        .post(
+            &format!("{child}/transitions"),
+            &[
+                ("kind", "primary_to_secondary"),
+                ("school", &secondary_id),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(flagged.status, StatusCode::SEE_OTHER, "{}", flagged.body);
+
+    let list = year7.get("/referrals").await;
+    assert!(
+        list.body.contains("Joining you (1)") && list.body.contains("Ada Okafor"),
+        "{}",
+        list.body
+    );
+    let page = year7.get(&child).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("Referral to Calmer bedtimes course: sent"),
+        "{}",
+        page.body
+    );
+    // They see it, but the referral itself stays between its two sides.
+    assert_eq!(year7.get(&path).await.status, StatusCode::NOT_FOUND);
+}

@@ -4,5 +4,6 @@
 pub mod households;
 pub mod person;
 pub mod sharing;
+pub mod transitions;
 
 pub use person::{ContactPreference, PersonDetails, PersonForm, check_person};

@@ -18,6 +18,7 @@ pub mod one_time_link;
 pub mod organisation;
 pub mod organisation_sign_in;
 pub mod person;
+pub mod person_transition;
 pub mod place;
 pub mod postcode;
 pub mod recovery_code;

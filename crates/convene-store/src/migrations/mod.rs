@@ -17,6 +17,7 @@ mod m20261123_000008_people;
 mod m20261123_000009_referrals;
 mod m20261123_000010_idempotency;
 mod m20261123_000011_referral_intake;
+mod m20261123_000012_person_transitions;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_referrals::Migration),
             Box::new(m20261123_000010_idempotency::Migration),
             Box::new(m20261123_000011_referral_intake::Migration),
+            Box::new(m20261123_000012_person_transitions::Migration),
         ]
     }
 }

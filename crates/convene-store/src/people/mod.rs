@@ -6,5 +6,6 @@ pub mod merging;
 pub mod records;
 pub mod rights;
 pub mod shares;
+pub mod transitions;
 
 pub use records::Person;

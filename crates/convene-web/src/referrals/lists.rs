@@ -38,6 +38,8 @@ pub struct Intake {
 
 pub struct OrganisationLists {
     pub name: String,
+    /// Children moving to this organisation: (person, name, move).
+    pub joining: Vec<(Uuid, String, &'static str)>,
     pub services: Vec<Intake>,
     pub inbox: Vec<Line>,
     pub outgoing: Vec<Line>,
@@ -108,8 +110,15 @@ pub async fn list(
                 capacity: capacity.map(|c| c.to_string()).unwrap_or_default(),
             });
         }
+        let mut joining = Vec::new();
+        for t in convene_store::people::transitions::joining(conn, *organisation).await? {
+            if let Some(person) = people::get(conn, &state.keys, t.person_id).await? {
+                joining.push((t.person_id, person.details.full_name(), t.kind.label()));
+            }
+        }
         lists.push(OrganisationLists {
             name,
+            joining,
             services: intakes,
             inbox: lines(&state, records::inbox(conn, *organisation).await?).await?,
             outgoing: lines(&state, records::outgoing(conn, *organisation).await?).await?,

@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/export.json", get(rights::export_json))
         .route("/people/{id}/anonymise", post(rights::anonymise))
         .route("/people/{id}/merge", post(rights::merge))
+        .route("/people/{id}/transitions", post(person::flag_transition))
         .route("/api/v1/referrals", get(api::list).post(api::create))
         .route("/api/v1/referrals/{id}", get(api::get))
         .route("/api/v1/referrals/{id}/transitions", post(api::transition))

@@ -10,11 +10,14 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use convene_domain::audit::AuditAction;
 use convene_domain::directory::schedules::london_time;
+use convene_domain::people::transitions::TransitionKind;
+use convene_domain::referrals::ReferralState;
 use convene_store::directory::services;
 use convene_store::identity::accounts;
 use convene_store::people::Person;
 use convene_store::people::records as people;
 use convene_store::people::shares::{self, ShareKind};
+use convene_store::people::transitions;
 use convene_store::referrals::ReferralSummary;
 use convene_store::referrals::appointments;
 use convene_store::referrals::records;
@@ -49,6 +52,9 @@ struct PersonPage {
     anonymised: bool,
     merged_into: Option<Uuid>,
     duplicates: Vec<(Uuid, String)>,
+    transitions: Vec<String>,
+    schools: Vec<(Uuid, String)>,
+    kinds: Vec<(&'static str, &'static str)>,
     name: String,
     born: String,
     school: String,
@@ -79,15 +85,35 @@ pub(super) async fn entitled(
         r.receiving_organisation_id == org || r.referring_organisation_id == Some(org)
     };
     let all = records::of_person(conn, id).await?;
-    let organisation = who
+    if let Some(organisation) = who
         .organisations
         .iter()
         .copied()
         .find(|org| all.iter().any(|r| on(r, *org)) || *org == person.recorded_by)
+    {
+        let referrals = all
+            .into_iter()
+            .filter(|r| who.organisations.iter().any(|org| on(r, *org)))
+            .collect();
+        return Ok((person, organisation, referrals));
+    }
+    // A school the child is moving to, with the family's consent, sees
+    // their open referrals.
+    let joining = transitions::of_person(conn, id).await?;
+    let organisation = who
+        .organisations
+        .iter()
+        .copied()
+        .find(|org| joining.iter().any(|t| t.to_organisation_id == *org))
         .ok_or(AppError::NotFound)?;
     let referrals = all
         .into_iter()
-        .filter(|r| who.organisations.iter().any(|org| on(r, *org)))
+        .filter(|r| {
+            matches!(
+                r.state,
+                ReferralState::Sent | ReferralState::Opened | ReferralState::Accepted
+            )
+        })
         .collect();
     Ok((person, organisation, referrals))
 }
@@ -176,8 +202,14 @@ pub async fn show(
 ) -> Result<Response, AppError> {
     let conn = state.store.conn();
     let (person, organisation, referrals) = entitled(&state, &who, id).await?;
+    let on_a_side = |r: &ReferralSummary| {
+        who.organisations.iter().any(|org| {
+            r.receiving_organisation_id == *org || r.referring_organisation_id == Some(*org)
+        })
+    };
     let mut chronology = Vec::new();
     for summary in &referrals {
+        let link = on_a_side(summary).then_some(summary.id);
         let service = services::row(conn, summary.service_id)
             .await?
             .map(|s| s.name)
@@ -197,7 +229,7 @@ pub async fn show(
                     "Referral to {service}: {} by {by}",
                     event.to.label().to_lowercase()
                 ),
-                link: Some(summary.id),
+                link,
             });
         }
         for appointment in appointments::of_referral(conn, summary.id).await? {
@@ -208,7 +240,7 @@ pub async fn show(
                     "Appointment with {service}: {}",
                     appointment.status.label().to_lowercase()
                 ),
-                link: Some(summary.id),
+                link,
             });
         }
     }
@@ -237,7 +269,9 @@ pub async fn show(
             at: entry.decided_at,
             when: local(entry.decided_at),
             what,
-            link: entry.referral_id,
+            link: entry
+                .referral_id
+                .filter(|r| referrals.iter().any(|s| s.id == *r && on_a_side(s))),
         });
     }
     chronology.sort_by_key(|e| std::cmp::Reverse(e.at));
@@ -300,9 +334,36 @@ pub async fn show(
             }
         }
     }
+    let mut transitions_shown = Vec::new();
+    for t in transitions::of_person(conn, id).await? {
+        let school = organisations::get(conn, t.to_organisation_id)
+            .await?
+            .map(|o| o.details.name)
+            .unwrap_or_default();
+        transitions_shown.push(format!(
+            "{}: moving to {school} (flagged {})",
+            t.kind.label(),
+            local(t.flagged_at)
+        ));
+    }
+    let schools = organisations::list(conn)
+        .await?
+        .into_iter()
+        .filter(|o| {
+            o.details.kind == convene_domain::organisations::OrganisationKind::School
+                && o.id != organisation
+        })
+        .map(|o| (o.id, o.details.name))
+        .collect();
     let body = PersonPage {
         page,
         id,
+        transitions: transitions_shown,
+        schools,
+        kinds: TransitionKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
         merged_into: person.merged_into,
         duplicates,
         lead,
@@ -328,4 +389,48 @@ pub async fn show(
     }
     .render()?;
     Ok(Html(body).into_response())
+}
+
+/// Flags a key transition to another school, with the family's consent.
+pub async fn flag_transition(
+    State(state): State<AppState>,
+    address: ClientAddress,
+    who: Practitioner,
+    Path(id): Path<Uuid>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (_, organisation, _) = entitled(&state, &who, id).await?;
+    let values = pairs(&body);
+    let kind = TransitionKind::parse(&field(&values, "kind"))
+        .ok_or_else(|| AppError::BadRequest("choose the kind of move".into()))?;
+    let school = Uuid::parse_str(&field(&values, "school"))
+        .ok()
+        .ok_or_else(|| AppError::BadRequest("choose the school they are moving to".into()))?;
+    organisations::get(state.store.conn(), school)
+        .await?
+        .filter(|o| o.details.kind == convene_domain::organisations::OrganisationKind::School)
+        .ok_or_else(|| AppError::BadRequest("choose the school they are moving to".into()))?;
+    if field(&values, "consent") != "yes" {
+        return Err(AppError::BadRequest(
+            "the family must agree before the new school can see their open referrals".into(),
+        ));
+    }
+    let (now, by) = (state.clock.now(), who.visitor.account.id);
+    let entry = who
+        .visitor
+        .audit(AuditAction::SharingRecorded, &state, &address)
+        .by_organisation(Some(organisation))
+        .on("person", id)
+        .about(id)
+        .because(format!("transition to {school}"));
+    state
+        .store
+        .transaction(move |txn| {
+            Box::pin(async move {
+                transitions::flag(txn, id, kind, school, (by, organisation), now).await?;
+                audit::record_in(txn, entry).await
+            })
+        })
+        .await?;
+    Ok(axum::response::Redirect::to(&format!("/people/{id}")).into_response())
 }
