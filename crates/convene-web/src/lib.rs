@@ -2,7 +2,7 @@
 //! the ORUK API (under `/oruk`). Handlers call domain rules and store
 //! functions; they never write SQL.
 
-mod api;
+pub mod api;
 mod assets;
 mod audit;
 mod client;

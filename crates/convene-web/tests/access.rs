@@ -263,6 +263,7 @@ const ROUTES: &[Route] = &[
     route(Method::Post, "/people/{random}/anonymise", Rule::Referral),
     route(Method::Post, "/people/{random}/merge", Rule::Referral),
     route(Method::Post, "/people/{random}/transitions", Rule::Referral),
+    route(Method::Get, "/api/v1/openapi.json", Rule::Public),
     route(Method::Get, "/api/v1/referrals", Rule::Referrals),
     route(Method::Post, "/api/v1/referrals", Rule::Referrals),
     route(Method::Get, "/api/v1/referrals/{random}", Rule::Referral),
@@ -539,6 +540,31 @@ fn the_table_names_every_route() {
             format!("{method} {}", normalise(r.path))
         })
         .collect();
+    // The OpenAPI document names every API operation the router serves.
+    let document = convene_web::api::openapi::document();
+    let mut documented = BTreeSet::new();
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put"] {
+            if operations.get(method).is_some() {
+                documented.insert(format!("{} {}", method.to_uppercase(), normalise(path)));
+            }
+        }
+    }
+    let api: BTreeSet<String> = registered
+        .iter()
+        .filter(|r| r.contains(" /api/v1/") && !r.ends_with("/openapi.json"))
+        .cloned()
+        .collect();
+    let undocumented: Vec<_> = api.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "API routes missing from the OpenAPI document: {undocumented:?}"
+    );
+    let phantom: Vec<_> = documented.difference(&api).collect();
+    assert!(
+        phantom.is_empty(),
+        "documented operations the router does not serve: {phantom:?}"
+    );
     let missing: Vec<_> = registered.difference(&tabled).collect();
     assert!(
         missing.is_empty(),

@@ -15,9 +15,11 @@ use crate::identity::extract::permissions::{OwnAccount, SearchAudit};
 use crate::state::AppState;
 
 mod directory;
+pub mod openapi;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/openapi.json", get(openapi::serve))
         .route("/api/v1/me", get(me))
         .route("/api/v1/audit", get(search_audit))
         .route(
