@@ -796,3 +796,98 @@ async fn a_school_a_child_is_moving_to_sees_their_open_referrals_with_consent() 
     // They see it, but the referral itself stays between its two sides.
     assert_eq!(year7.get(&path).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn sharing_without_consent_goes_to_the_safeguarding_lead_and_appointments_move() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let mut teacher = signed_in(&app, "fsw@northgate.example", w.school, Role::Practitioner).await;
+    let mut lead = signed_in(
+        &app,
+        "dsl@northgate.example",
+        w.school,
+        Role::SafeguardingLead,
+    )
+    .await;
+    let new_page = format!("/referrals/new?service={}", w.service);
+    let mut form = referral_form(&w);
+    form.retain(|(k, _)| *k != "basis");
+    form.push(("basis", "vital_interests".into()));
+    form.push(("justification", "Asking would put the child at risk".into()));
+    let sent = post(&mut teacher, &new_page, &new_page, &form).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let path = sent.location().to_string();
+    assert!(
+        !teacher
+            .get("/referrals")
+            .await
+            .body
+            .contains("Review: shared without consent")
+    );
+    assert!(
+        lead.get("/referrals")
+            .await
+            .body
+            .contains("Review: shared without consent")
+    );
+
+    // The service moves an appointment.
+    let mut worker = signed_in(
+        &app,
+        "worker@riverside.example",
+        w.provider,
+        Role::Practitioner,
+    )
+    .await;
+    let v = version(&worker.get(&path).await.body);
+    worker
+        .post(
+            &format!("{path}/move"),
+            &[("version", &v), ("transition", "accept")],
+        )
+        .await;
+    let day = |n: i64| {
+        (app.now() + Duration::days(n))
+            .format("%d/%m/%Y")
+            .to_string()
+    };
+    let first = day(1);
+    let parts: Vec<&str> = first.split('/').collect();
+    worker.get(&path).await;
+    worker
+        .post(
+            &format!("{path}/appointments"),
+            &[
+                ("when-day", parts[0]),
+                ("when-month", parts[1]),
+                ("when-year", parts[2]),
+                ("when-time", "10:00"),
+                ("duration", "30"),
+                ("mode", "phone"),
+            ],
+        )
+        .await;
+    let page = worker.get(&path).await;
+    let id = path.trim_start_matches("/referrals/");
+    let appointment = appointment_path(&page.body, id);
+    let v = version(&page.body[page.body.find(&appointment).unwrap()..]);
+    let later = day(3);
+    let parts: Vec<&str> = later.split('/').collect();
+    let moved = worker
+        .post(
+            &appointment,
+            &[
+                ("version", &v),
+                ("change", "reschedule"),
+                ("when-day", parts[0]),
+                ("when-month", parts[1]),
+                ("when-year", parts[2]),
+                ("when-time", "15:30"),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+    let page = worker.get(&path).await;
+    assert!(page.body.contains("at 15:30"), "{}", page.body);
+    assert!(!page.body.contains("at 10:00"));
+}

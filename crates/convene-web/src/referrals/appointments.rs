@@ -54,7 +54,7 @@ pub async fn book(
     let values = pairs(&body);
     let Some(starts_at) = when(&values) else {
         let errors = FormErrors::one("when-day", "Enter a real date and a time, like 14:30");
-        return render(&state, page, seen, errors).await;
+        return render(&state, page, &who, seen, errors).await;
     };
     let duration: u32 = field(&values, "duration").parse().unwrap_or(0);
     let mode = AppointmentMode::parse(&field(&values, "mode")).unwrap_or(AppointmentMode::InPerson);
@@ -88,7 +88,14 @@ pub async fn book(
     match booked {
         Ok(_) => Ok(Redirect::to(&format!("/referrals/{id}")).into_response()),
         Err(StoreError::Refused(reason)) => {
-            render(&state, page, seen, FormErrors::one("when-day", reason)).await
+            render(
+                &state,
+                page,
+                &who,
+                seen,
+                FormErrors::one("when-day", reason),
+            )
+            .await
         }
         Err(other) => Err(other.into()),
     }
@@ -123,7 +130,7 @@ pub async fn change(
             None => {
                 let errors =
                     FormErrors::one("when-day", "Enter a real date and a time, like 14:30");
-                return render(&state, page, seen, errors).await;
+                return render(&state, page, &who, seen, errors).await;
             }
         },
         _ => return Err(AppError::BadRequest("unknown change".into())),
@@ -148,7 +155,14 @@ pub async fn change(
     match changed {
         Ok(_) => Ok(Redirect::to(&format!("/referrals/{id}")).into_response()),
         Err(StoreError::Refused(reason)) => {
-            render(&state, page, seen, FormErrors::one("transition", reason)).await
+            render(
+                &state,
+                page,
+                &who,
+                seen,
+                FormErrors::one("transition", reason),
+            )
+            .await
         }
         Err(other) => Err(other.into()),
     }

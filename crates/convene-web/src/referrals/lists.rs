@@ -122,7 +122,11 @@ pub async fn list(
             services: intakes,
             inbox: lines(&state, records::inbox(conn, *organisation).await?).await?,
             outgoing: lines(&state, records::outgoing(conn, *organisation).await?).await?,
-            to_do: follow_ups::open_for(conn, *organisation).await?,
+            to_do: follow_ups::open_for(conn, *organisation)
+                .await?
+                .into_iter()
+                .filter(|f| super::may_see_follow_up(&who, *organisation, f.kind))
+                .collect(),
         });
     }
     // The lists name children: a view of personal data.
@@ -143,7 +147,10 @@ pub async fn done(
     let now = state.clock.now();
     for organisation in &who.organisations {
         let open = follow_ups::open_for(conn, *organisation).await?;
-        if let Some(found) = open.iter().find(|f| f.id == id) {
+        if let Some(found) = open
+            .iter()
+            .find(|f| f.id == id && super::may_see_follow_up(&who, *organisation, f.kind))
+        {
             follow_ups::complete(conn, id, *organisation, who.visitor.account.id, now).await?;
             return Ok(Redirect::to(&format!("/referrals/{}", found.referral_id)).into_response());
         }

@@ -166,3 +166,20 @@ pub fn fields(pairs: &[(String, String)], name: &str) -> Vec<String> {
         .map(|(_, v)| v.trim().to_string())
         .collect()
 }
+
+/// Whether `who` may see a follow-up of `kind` for `organisation`: reviews
+/// of shares made without consent are for the organisation's safeguarding
+/// leads only.
+pub fn may_see_follow_up(
+    who: &Practitioner,
+    organisation: Uuid,
+    kind: convene_store::referrals::follow_ups::FollowUpKind,
+) -> bool {
+    use convene_store::referrals::follow_ups::FollowUpKind;
+    kind != FollowUpKind::SafeguardingReview
+        || who
+            .visitor
+            .principal
+            .roles_in(organisation)
+            .any(|r| r == convene_domain::identity::Role::SafeguardingLead)
+}

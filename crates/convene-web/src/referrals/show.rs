@@ -130,6 +130,7 @@ async fn organisation_name(state: &AppState, id: Option<Uuid>) -> Result<String,
 pub async fn render(
     state: &AppState,
     page: Page,
+    who: &Practitioner,
     seen: Visible,
     errors: FormErrors,
 ) -> Result<Response, AppError> {
@@ -212,7 +213,10 @@ pub async fn render(
         follow_ups: follow_ups::of_referral(conn, referral.id)
             .await?
             .into_iter()
-            .filter(|f| f.organisation_id == seen.organisation)
+            .filter(|f| {
+                f.organisation_id == seen.organisation
+                    && super::may_see_follow_up(who, seen.organisation, f.kind)
+            })
             .collect(),
         onward,
         outcomes: Outcome::ALL.iter().map(|o| (o.code(), o.label())).collect(),
@@ -280,7 +284,7 @@ pub async fn show(
         .on("referral", id)
         .about(seen.referral.subject_id);
     audit::record(&state.store, entry).await?;
-    render(&state, page, seen, FormErrors::default()).await
+    render(&state, page, &who, seen, FormErrors::default()).await
 }
 
 /// A move on the referral from its page.
@@ -308,14 +312,14 @@ pub async fn move_on(
             },
             Err(_) => {
                 let errors = FormErrors::one("to_service", "Choose the service to pass it to");
-                return render(&state, page, seen, errors).await;
+                return render(&state, page, &who, seen, errors).await;
             }
         },
         "close" => match Outcome::parse(&field(&values, "outcome")) {
             Some(outcome) => Transition::Close { outcome },
             None => {
                 let errors = FormErrors::one("outcome", "Choose the outcome");
-                return render(&state, page, seen, errors).await;
+                return render(&state, page, &who, seen, errors).await;
             }
         },
         _ => return Err(AppError::BadRequest("unknown action".into())),
@@ -351,7 +355,14 @@ pub async fn move_on(
                 _ => "transition",
             };
             let seen = visible(&state, &who, id).await?;
-            render(&state, page, seen, FormErrors::one(field_name, reason)).await
+            render(
+                &state,
+                page,
+                &who,
+                seen,
+                FormErrors::one(field_name, reason),
+            )
+            .await
         }
         Err(other) => Err(other.into()),
     }
