@@ -122,7 +122,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
-                "Re-sealed {} people under {:?}.",
+                "Re-sealed {} values under {:?}.",
                 rotation.resealed,
                 keys.current_id()
             );

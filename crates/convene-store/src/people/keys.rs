@@ -85,6 +85,7 @@ pub async fn rotate(store: &Store, keys: &DataKeys) -> Result<Rotation, StoreErr
             })
             .await?;
     }
+    rotation.resealed += reseal_other_tables(store, keys).await?;
     for (fact, _) in instance::facts_starting(store.conn(), CHECK_PREFIX).await? {
         let id = fact.trim_start_matches(CHECK_PREFIX).to_string();
         if id != keys.current_id() {
@@ -134,4 +135,72 @@ fn resealed(
     model.school = Set(optional(&row.school, "school", &mut again)?);
     model.postcode = Set(optional(&row.postcode, "postcode", &mut again)?);
     Ok(changed.then_some(model))
+}
+
+/// Re-seals the sealed columns outside the people table: referral reasons
+/// and decline reasons, history details, and sharing purposes and
+/// justifications. Returns how many values changed.
+async fn reseal_other_tables(store: &Store, keys: &DataKeys) -> Result<u64, StoreError> {
+    use crate::entities::{referral, referral_event, share};
+    let again = |value: &str, context: String| -> Result<Option<String>, StoreError> {
+        keys.reseal(value, &context)
+            .map_err(|e| StoreError::Sealing(e.to_string()))
+    };
+    let mut count = 0;
+    for row in referral::Entity::find().all(store.conn()).await? {
+        let reason = again(&row.reason, format!("referrals.reason.{}", row.id))?;
+        let decline = match &row.decline_reason {
+            Some(d) => again(d, format!("referrals.decline_reason.{}", row.id))?,
+            None => None,
+        };
+        if reason.is_some() || decline.is_some() {
+            let mut model: referral::ActiveModel = row.clone().into();
+            if let Some(reason) = reason {
+                model.reason = Set(reason);
+                count += 1;
+            }
+            if let Some(decline) = decline {
+                model.decline_reason = Set(Some(decline));
+                count += 1;
+            }
+            sea_orm::ActiveModelTrait::update(model, store.conn()).await?;
+        }
+    }
+    for row in referral_event::Entity::find()
+        .filter(referral_event::Column::Detail.is_not_null())
+        .all(store.conn())
+        .await?
+    {
+        if let Some(detail) = &row.detail
+            && let Some(new) = again(detail, format!("referrals.event.{}", row.id))?
+        {
+            let mut model: referral_event::ActiveModel = row.clone().into();
+            model.detail = Set(Some(new));
+            sea_orm::ActiveModelTrait::update(model, store.conn()).await?;
+            count += 1;
+        }
+    }
+    for row in share::Entity::find().all(store.conn()).await? {
+        let purpose = match &row.purpose {
+            Some(p) => again(p, format!("shares.purpose.{}", row.id))?,
+            None => None,
+        };
+        let justification = match &row.justification {
+            Some(j) => again(j, format!("shares.justification.{}", row.id))?,
+            None => None,
+        };
+        if purpose.is_some() || justification.is_some() {
+            let mut model: share::ActiveModel = row.clone().into();
+            if let Some(p) = purpose {
+                model.purpose = Set(Some(p));
+                count += 1;
+            }
+            if let Some(j) = justification {
+                model.justification = Set(Some(j));
+                count += 1;
+            }
+            sea_orm::ActiveModelTrait::update(model, store.conn()).await?;
+        }
+    }
+    Ok(count)
 }

@@ -376,10 +376,22 @@ pub async fn apply<C: ConnectionTrait>(
                 reason: referral.reason.clone(),
                 needs: referral.needs.clone(),
             };
-            if services::row(conn, *to_service).await?.is_none() {
-                return Err(StoreError::Refused(
-                    "that service is not in the directory".into(),
-                ));
+            // Passed on within the receiving organisation only: sharing with
+            // another organisation needs its own lawful basis, recorded with
+            // a new referral.
+            match services::row(conn, *to_service).await? {
+                None => {
+                    return Err(StoreError::Refused(
+                        "that service is not in the directory".into(),
+                    ));
+                }
+                Some(s) if s.organisation_id != referral.receiving_organisation_id => {
+                    return Err(StoreError::Refused(
+                        "a referral can be passed on only to another of your own services; for another organisation, the referrer makes a new referral"
+                            .into(),
+                    ));
+                }
+                Some(_) => {}
             }
             create(conn, keys, &onward, ReferralState::Sent, Some(id), now).await?;
             update = update.col_expr(referral::Column::RedirectedTo, Expr::value(onward.id));

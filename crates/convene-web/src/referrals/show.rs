@@ -168,7 +168,12 @@ pub async fn render(
     let shares = shares::history(conn, &state.keys, referral.subject_id)
         .await?
         .into_iter()
-        .filter(|s| s.referral_id == Some(referral.id) || s.referral_id.is_none())
+        // This referral's sharing record, and consent decisions the
+        // visitor's own organisation recorded: never another's reasons.
+        .filter(|s| {
+            s.referral_id == Some(referral.id)
+                || (s.referral_id.is_none() && s.decided_by_organisation == seen.organisation)
+        })
         .collect();
     let onward = if seen.side == Side::Receiver {
         services::rows(conn, Some(&[referral.receiving_organisation_id]))
