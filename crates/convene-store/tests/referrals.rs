@@ -75,7 +75,10 @@ async fn add_service(store: &Store, organisation: Uuid, name: &str) -> Uuid {
 }
 
 async fn world(store: &Store) -> World {
-    let (key, index) = (DataKeys::generate_key().unwrap(), DataKeys::generate_key().unwrap());
+    let (key, index) = (
+        DataKeys::generate_key().unwrap(),
+        DataKeys::generate_key().unwrap(),
+    );
     let keys = DataKeys::parse(&format!("k1:{key}"), "k1", &index).unwrap();
     let school = organisation(store, "Northgate Primary").await;
     let provider = organisation(store, "Riverside Family Support").await;
@@ -876,34 +879,77 @@ store_test!(
     }
 );
 
-store_test!(rotation_reseals_referrals_and_shares_too, |store| async move {
-    use convene_store::people::keys;
-    let w = world(&store).await;
-    let id = draft(&store, &w).await;
-    share(&store, &w, id, LawfulBasis::Consent).await;
-    move_on(&store, &w, id, Transition::Send, w.school, t0()).await.unwrap();
-    move_on(&store, &w, id, Transition::Decline { reason: "Outside our area".into() }, w.provider, t0()).await.unwrap();
-    // A referral passed to another organisation's service is refused.
-    let elsewhere = organisation(&store, "Elsewhere Trust").await;
-    let other = add_service(&store, elsewhere, "Elsewhere group").await;
-    let second = draft(&store, &w).await;
-    share(&store, &w, second, LawfulBasis::Consent).await;
-    move_on(&store, &w, second, Transition::Send, w.school, t0()).await.unwrap();
-    let reason = refused(
-        move_on(&store, &w, second, Transition::Redirect { to_service: other, reason: "x".into() }, w.provider, t0()).await,
-    );
-    assert!(reason.contains("only to another of your own services"), "{reason}");
+store_test!(
+    rotation_reseals_referrals_and_shares_too,
+    |store| async move {
+        use convene_store::people::keys;
+        let w = world(&store).await;
+        let id = draft(&store, &w).await;
+        share(&store, &w, id, LawfulBasis::Consent).await;
+        move_on(&store, &w, id, Transition::Send, w.school, t0())
+            .await
+            .unwrap();
+        move_on(
+            &store,
+            &w,
+            id,
+            Transition::Decline {
+                reason: "Outside our area".into(),
+            },
+            w.provider,
+            t0(),
+        )
+        .await
+        .unwrap();
+        // A referral passed to another organisation's service is refused.
+        let elsewhere = organisation(&store, "Elsewhere Trust").await;
+        let other = add_service(&store, elsewhere, "Elsewhere group").await;
+        let second = draft(&store, &w).await;
+        share(&store, &w, second, LawfulBasis::Consent).await;
+        move_on(&store, &w, second, Transition::Send, w.school, t0())
+            .await
+            .unwrap();
+        let reason = refused(
+            move_on(
+                &store,
+                &w,
+                second,
+                Transition::Redirect {
+                    to_service: other,
+                    reason: "x".into(),
+                },
+                w.provider,
+                t0(),
+            )
+            .await,
+        );
+        assert!(
+            reason.contains("only to another of your own services"),
+            "{reason}"
+        );
 
-    keys::verify(&store, &w.keys).await.unwrap();
-    let new_key = DataKeys::generate_key().unwrap();
-    let both = DataKeys::parse(&format!("k1:{},k2:{new_key}", w.key), "k2", &w.index).unwrap();
-    keys::rotate(&store, &both).await.unwrap();
-    let only_new = DataKeys::parse(&format!("k2:{new_key}"), "k2", &w.index).unwrap();
-    keys::verify(&store, &only_new).await.unwrap();
-    let read = referrals::get(store.conn(), &only_new, id).await.unwrap().unwrap();
-    assert_eq!(read.decline_reason.as_deref(), Some("Outside our area"));
-    let events = referrals::events(store.conn(), &only_new, id).await.unwrap();
-    assert!(events.iter().any(|e| e.detail.as_deref() == Some("Outside our area")));
-    let history = shares::history(store.conn(), &only_new, w.child).await.unwrap();
-    assert!(history[0].purpose.is_some());
-});
+        keys::verify(&store, &w.keys).await.unwrap();
+        let new_key = DataKeys::generate_key().unwrap();
+        let both = DataKeys::parse(&format!("k1:{},k2:{new_key}", w.key), "k2", &w.index).unwrap();
+        keys::rotate(&store, &both).await.unwrap();
+        let only_new = DataKeys::parse(&format!("k2:{new_key}"), "k2", &w.index).unwrap();
+        keys::verify(&store, &only_new).await.unwrap();
+        let read = referrals::get(store.conn(), &only_new, id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.decline_reason.as_deref(), Some("Outside our area"));
+        let events = referrals::events(store.conn(), &only_new, id)
+            .await
+            .unwrap();
+        assert!(
+            events
+                .iter()
+                .any(|e| e.detail.as_deref() == Some("Outside our area"))
+        );
+        let history = shares::history(store.conn(), &only_new, w.child)
+            .await
+            .unwrap();
+        assert!(history[0].purpose.is_some());
+    }
+);

@@ -793,8 +793,37 @@ async fn a_school_a_child_is_moving_to_sees_their_open_referrals_with_consent() 
         "{}",
         page.body
     );
-    // They see it, but the referral itself stays between its two sides.
+    // They see it, but the referral itself stays between its two sides,
+    // and they can change nothing about the child.
     assert_eq!(year7.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert!(!page.body.contains("Flag a key transition"));
+    year7.get(&child).await;
+    let consent = year7
+        .post(&format!("{child}/consent"), &[("decision", "given")])
+        .await;
+    assert_eq!(consent.status, StatusCode::NOT_FOUND);
+    let onward = year7
+        .post(
+            &format!("{child}/transitions"),
+            &[
+                ("kind", "school_to_post16"),
+                ("school", &secondary_id),
+                ("consent", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(onward.status, StatusCode::NOT_FOUND);
+    let mut year7_lead = signed_in(
+        &app,
+        "dsl@riverside.example",
+        secondary,
+        Role::SafeguardingLead,
+    )
+    .await;
+    assert_eq!(
+        year7_lead.get(&format!("{child}/export.json")).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]

@@ -130,6 +130,27 @@ async fn flow(db: TestDatabase) {
         0
     );
 
+    // A child id alone opens nothing: only someone the organisation works with.
+    let mut by_id = referral.clone();
+    by_id.as_object_mut().unwrap().remove("child");
+    by_id["child_id"] = json!(Uuid::new_v4());
+    let unknown = app
+        .send(call(
+            "POST",
+            "/api/v1/referrals",
+            "cvn_teacher",
+            None,
+            Some(&by_id),
+        ))
+        .await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown.body
+    );
+    assert!(unknown.body.contains("No such child"), "{}", unknown.body);
+
     // A token without the referrals scope, and an analyst: refused.
     let wrong_scope = app
         .send(call(

@@ -246,7 +246,15 @@ pub async fn create(
                 None
             }
         },
-        (None, Some(id)) => Some(Child::Existing(id)),
+        // Only someone the organisation already works with: an id alone
+        // must not open another organisation's record.
+        (None, Some(id)) => match super::person::party(&state, &who, id).await {
+            Ok(_) => Some(Child::Existing(id)),
+            Err(_) => {
+                errors.add("child_id", "No such child among the people you work with");
+                None
+            }
+        },
         _ => {
             errors.add("child", "Give either child or child_id");
             None

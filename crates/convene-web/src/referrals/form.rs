@@ -370,14 +370,19 @@ pub async fn create(
             if !found.is_empty() {
                 let mut candidates = Vec::new();
                 for person in found {
-                    let recorded_by = organisations::get(conn, person.recorded_by)
-                        .await?
-                        .map(|o| o.details.name)
-                        .unwrap_or_default();
+                    // Showing that a record exists is a view of it.
+                    let entry = who
+                        .visitor
+                        .audit(AuditAction::RecordViewed, &state, &address)
+                        .by_organisation(Some(organisation))
+                        .on("person", person.id)
+                        .about(person.id)
+                        .because("offered as a likely duplicate");
+                    audit::record(&state.store, entry).await?;
                     candidates.push(Candidate {
                         id: person.id,
                         description: format!(
-                            "{}, born {}, recorded by {recorded_by}",
+                            "{}, born {}",
                             person.details.full_name(),
                             person
                                 .details

@@ -48,6 +48,7 @@ pub struct Look {
 struct PersonPage {
     page: Page,
     id: Uuid,
+    party: bool,
     lead: bool,
     anonymised: bool,
     merged_into: Option<Uuid>,
@@ -68,21 +69,33 @@ fn local(at: DateTime<Utc>) -> String {
     london_time(at).format("%-d %B %Y at %H:%M").to_string()
 }
 
-/// The person, the visitor's organisation entitled to them, and the
-/// referrals about them that organisation is on. Entitled: a referral about
-/// them between one of the visitor's organisations and another, or the
-/// organisation that recorded them. Anyone else: 404.
+/// How the visitor's organisation comes to see a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Entitlement {
+    /// It recorded them, or is on a sent referral about them: it may read
+    /// and record.
+    Party,
+    /// A school the child is moving to, with the family's consent: it may
+    /// read their open referrals on the person's page, nothing more.
+    MovingSchool,
+}
+
+/// The person, the visitor's organisation entitled to them, the referrals
+/// about them it may see, and how it is entitled. A draft entitles no one
+/// (choosing an existing record for a draft grants nothing until the
+/// referral is sent with its sharing decision). Anyone else: 404.
 pub(super) async fn entitled(
     state: &AppState,
     who: &Practitioner,
     id: Uuid,
-) -> Result<(Person, Uuid, Vec<ReferralSummary>), AppError> {
+) -> Result<(Person, Uuid, Vec<ReferralSummary>, Entitlement), AppError> {
     let conn = state.store.conn();
     let person = people::get(conn, &state.keys, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let on = |r: &ReferralSummary, org: Uuid| {
-        r.receiving_organisation_id == org || r.referring_organisation_id == Some(org)
+        r.state != ReferralState::Draft
+            && (r.receiving_organisation_id == org || r.referring_organisation_id == Some(org))
     };
     let all = records::of_person(conn, id).await?;
     if let Some(organisation) = who
@@ -91,14 +104,17 @@ pub(super) async fn entitled(
         .copied()
         .find(|org| all.iter().any(|r| on(r, *org)) || *org == person.recorded_by)
     {
+        // Its own drafts too, once it is a party.
         let referrals = all
             .into_iter()
-            .filter(|r| who.organisations.iter().any(|org| on(r, *org)))
+            .filter(|r| {
+                who.organisations.iter().any(|org| {
+                    r.receiving_organisation_id == *org || r.referring_organisation_id == Some(*org)
+                })
+            })
             .collect();
-        return Ok((person, organisation, referrals));
+        return Ok((person, organisation, referrals, Entitlement::Party));
     }
-    // A school the child is moving to, with the family's consent, sees
-    // their open referrals.
     let joining = transitions::of_person(conn, id).await?;
     let organisation = who
         .organisations
@@ -115,7 +131,19 @@ pub(super) async fn entitled(
             )
         })
         .collect();
-    Ok((person, organisation, referrals))
+    Ok((person, organisation, referrals, Entitlement::MovingSchool))
+}
+
+/// As [`entitled`], for changes: a party only.
+pub(super) async fn party(
+    state: &AppState,
+    who: &Practitioner,
+    id: Uuid,
+) -> Result<(Person, Uuid), AppError> {
+    match entitled(state, who, id).await? {
+        (person, organisation, _, Entitlement::Party) => Ok((person, organisation)),
+        _ => Err(AppError::NotFound),
+    }
 }
 
 #[derive(Template)]
@@ -136,7 +164,7 @@ pub async fn record_consent(
     Path(id): Path<Uuid>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let (_, organisation, _) = entitled(&state, &who, id).await?;
+    let (_, organisation) = party(&state, &who, id).await?;
     let values = pairs(&body);
     let (kind, what) = match field(&values, "decision").as_str() {
         "withdrawn" => (
@@ -201,7 +229,7 @@ pub async fn show(
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
     let conn = state.store.conn();
-    let (person, organisation, referrals) = entitled(&state, &who, id).await?;
+    let (person, organisation, referrals, entitlement) = entitled(&state, &who, id).await?;
     let on_a_side = |r: &ReferralSummary| {
         who.organisations.iter().any(|org| {
             r.receiving_organisation_id == *org || r.referring_organisation_id == Some(*org)
@@ -307,18 +335,20 @@ pub async fn show(
         });
     }
     let d = &person.details;
-    let lead = who
-        .visitor
-        .principal
-        .roles_in(organisation)
-        .any(|r| r == convene_domain::identity::Role::SafeguardingLead);
+    let party_here = entitlement == Entitlement::Party;
+    let lead = party_here
+        && who
+            .visitor
+            .principal
+            .roles_in(organisation)
+            .any(|r| r == convene_domain::identity::Role::SafeguardingLead);
     // Likely duplicates the visitor may also see, for a lead to merge.
     let mut duplicates = Vec::new();
     if lead && person.merged_into.is_none() {
         for other in
             people::possible_duplicates(conn, &state.keys, &person.details, Some(id)).await?
         {
-            if entitled(&state, &who, other.id).await.is_ok() {
+            if party(&state, &who, other.id).await.is_ok() {
                 let recorded = organisations::get(conn, other.recorded_by)
                     .await?
                     .map(|o| o.details.name)
@@ -358,6 +388,7 @@ pub async fn show(
     let body = PersonPage {
         page,
         id,
+        party: party_here,
         transitions: transitions_shown,
         schools,
         kinds: TransitionKind::ALL
@@ -399,7 +430,7 @@ pub async fn flag_transition(
     Path(id): Path<Uuid>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let (_, organisation, _) = entitled(&state, &who, id).await?;
+    let (_, organisation) = party(&state, &who, id).await?;
     let values = pairs(&body);
     let kind = TransitionKind::parse(&field(&values, "kind"))
         .ok_or_else(|| AppError::BadRequest("choose the kind of move".into()))?;

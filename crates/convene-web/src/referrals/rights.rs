@@ -14,7 +14,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::Practitioner;
-use super::person::entitled;
+use super::person::party;
 use crate::client::ClientAddress;
 use crate::error::AppError;
 use crate::page::Page;
@@ -22,7 +22,7 @@ use crate::state::AppState;
 
 /// The entitled organisation, if the visitor is its safeguarding lead.
 async fn lead_of(state: &AppState, who: &Practitioner, id: Uuid) -> Result<Uuid, AppError> {
-    let (_, organisation, _) = entitled(state, who, id).await?;
+    let (_, organisation) = party(state, who, id).await?;
     if who
         .visitor
         .principal
@@ -145,7 +145,7 @@ pub async fn merge(
     let values = super::pairs(&body);
     let kept = Uuid::parse_str(&super::field(&values, "into")).map_err(|_| AppError::NotFound)?;
     // The one kept must be visible too, and a likely duplicate of this one.
-    entitled(&state, &who, kept).await?;
+    party(&state, &who, kept).await?;
     let this = convene_store::people::records::get(state.store.conn(), &state.keys, id)
         .await?
         .ok_or(AppError::NotFound)?;
