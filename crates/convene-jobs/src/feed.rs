@@ -64,7 +64,10 @@ impl FeedClient {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(FetchError::BadUrl(base));
         }
+        // Redirects are not followed: a feed address checked as public
+        // must not hand the request on to one that is not.
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
             .build()

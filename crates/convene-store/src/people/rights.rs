@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{households, records, shares};
-use crate::entities::{person, referral, referral_event, referral_person, share};
+use crate::entities::{
+    appointment, person, person_transition, referral, referral_event, referral_person, share,
+};
 use crate::referrals::{appointments, records as referrals};
 use crate::{StoreError, audit};
 
@@ -107,8 +109,9 @@ pub async fn subject_access<C: ConnectionTrait>(
     }))
 }
 
-/// Whether `person_id` is on a referral that is still open (anything but
-/// closed or declined, or redirected).
+/// Whether `person_id` is on a referral that is still open: sent, opened
+/// or accepted. (A draft was never shared; closed, declined and redirected
+/// ones are finished.)
 pub async fn has_open_referrals<C: ConnectionTrait>(
     conn: &C,
     person_id: Uuid,
@@ -206,6 +209,28 @@ pub async fn anonymise<C: ConnectionTrait>(
         .filter(share::Column::PersonId.eq(person_id))
         .exec(conn)
         .await?;
+    // Where their appointments were, and their moves between schools.
+    appointment::Entity::update_many()
+        .col_expr(appointment::Column::Place, Expr::value(None::<String>))
+        .filter(appointment::Column::ReferralId.is_in(subject_of.iter().copied()))
+        .exec(conn)
+        .await?;
+    person_transition::Entity::delete_many()
+        .filter(person_transition::Column::PersonId.eq(person_id))
+        .exec(conn)
+        .await?;
+    // Earlier records of the same person, merged into this one, go too.
+    let merged: Vec<Uuid> = person::Entity::find()
+        .filter(person::Column::MergedInto.eq(person_id))
+        .filter(person::Column::AnonymisedAt.is_null())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    for earlier in merged {
+        Box::pin(anonymise(conn, keys, earlier, now)).await?;
+    }
     Ok(())
 }
 
@@ -228,9 +253,9 @@ pub async fn due_for_retention<C: ConnectionTrait>(
     for id in candidates {
         let referrals = referrals::of_person(conn, id).await?;
         let finished = referrals.iter().all(|r| {
-            matches!(
+            !matches!(
                 r.state,
-                ReferralState::Closed | ReferralState::Declined | ReferralState::Redirected
+                ReferralState::Sent | ReferralState::Opened | ReferralState::Accepted
             ) && r.updated_at < cutoff
         });
         if finished {

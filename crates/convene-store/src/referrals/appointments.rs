@@ -134,6 +134,15 @@ pub async fn change<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<AppointmentStatus, StoreError> {
     let current = get(conn, id).await?.ok_or(StoreError::NotFound)?;
+    let state = referral::Entity::find_by_id(current.referral_id)
+        .one(conn)
+        .await?
+        .and_then(|r| ReferralState::parse(&r.state));
+    if state != Some(ReferralState::Accepted) {
+        return Err(StoreError::Refused(
+            "Appointments can be changed only while the referral is accepted".into(),
+        ));
+    }
     let stale = || {
         StoreError::Refused(
             "Someone else changed this appointment meanwhile; look at it again before you go on"

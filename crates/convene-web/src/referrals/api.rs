@@ -104,11 +104,19 @@ where
     match done {
         Ok((status, body)) => Ok(answer(status, body)),
         // Another request with the same key finished first: replay it.
+        // Another request with the same key got there first (PostgreSQL: its
+        // key row; SQLite: the database was busy with it): replay its answer
+        // once it has one.
         Err(StoreError::Database(error)) => match &key {
-            Some(key) => match idempotency::find(state.store.conn(), user, key).await? {
-                Some(first) => replay(first, &scope, &hash),
-                None => Err(StoreError::Database(error).into()),
-            },
+            Some(key) => {
+                for _ in 0..50 {
+                    if let Some(first) = idempotency::find(state.store.conn(), user, key).await? {
+                        return replay(first, &scope, &hash);
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(StoreError::Database(error).into())
+            }
             None => Err(StoreError::Database(error).into()),
         },
         Err(StoreError::Refused(reason)) => Err(AppError::Invalid(ValidationErrors(vec![
