@@ -865,6 +865,24 @@ store_test!(
             Some(w.child),
             "the duplicate says where it went"
         );
+        // Anonymising the record kept takes the merged one with it (drafts
+        // were never shared, so they do not hold it back).
+        {
+            use convene_store::people::rights;
+            let (keys, child) = (w.keys.clone(), w.child);
+            store
+                .transaction(move |txn| {
+                    Box::pin(async move { rights::anonymise(txn, &keys, child, t0()).await })
+                })
+                .await
+                .unwrap();
+            let earlier = records::get(store.conn(), &w.keys, again)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(earlier.details.given_name, rights::ANONYMISED);
+            assert_eq!(earlier.details.phone, None);
+        }
         assert!(matches!(
             store
                 .transaction({

@@ -120,9 +120,9 @@ pub async fn has_open_referrals<C: ConnectionTrait>(
         .await?
         .iter()
         .any(|r| {
-            !matches!(
+            matches!(
                 r.state,
-                ReferralState::Closed | ReferralState::Declined | ReferralState::Redirected
+                ReferralState::Sent | ReferralState::Opened | ReferralState::Accepted
             )
         }))
 }
