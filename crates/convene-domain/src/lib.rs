@@ -8,6 +8,7 @@ pub mod clock;
 pub mod directory;
 pub mod identity;
 pub mod ids;
+pub mod messaging;
 pub mod organisations;
 pub mod people;
 pub mod places;
