@@ -129,12 +129,12 @@ pub async fn submit(
             retry_after_seconds: wait.num_seconds(),
         });
     }
-    throttles::record_failure(&state.store, &key, ThrottleRule::per_account(), now).await?;
     let typed = Typed {
         values: values.clone(),
     };
     // Only robots fill in the hidden field: accept quietly, keep nothing.
     if !field(&values, "website").is_empty() {
+        throttles::record_failure(&state.store, &key, ThrottleRule::per_account(), now).await?;
         return Ok(Html(SentPage { page, id, name }.render()?).into_response());
     }
 
@@ -226,6 +226,9 @@ pub async fn submit(
         Some(child) => (child, Some((asking, Relationship::Parent))),
         None => (asking, None),
     };
+    // Only requests that would be stored count towards the limit, so
+    // correcting a mistake costs nothing.
+    throttles::record_failure(&state.store, &key, ThrottleRule::per_account(), now).await?;
     let service_id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let referral_id = new_id();
     let asked = SelfReferral {

@@ -162,6 +162,7 @@ pub async fn done(
 /// a practitioner of the organisation that runs it.
 pub async fn set_intake(
     State(state): State<AppState>,
+    address: crate::client::ClientAddress,
     who: Practitioner,
     Path(id): Path<Uuid>,
     body: axum::body::Bytes,
@@ -183,6 +184,25 @@ pub async fn set_intake(
                 })?,
         ),
     };
-    intake::set_intake(state.store.conn(), service.id, paused, capacity).await?;
+    let entry = who
+        .visitor
+        .audit(AuditAction::ReferralChanged, &state, &address)
+        .by_organisation(Some(service.organisation_id))
+        .on("service", service.id)
+        .because(match (paused, capacity) {
+            (true, _) => "new referrals paused".to_string(),
+            (false, Some(c)) => format!("taking new referrals, capacity {c}"),
+            (false, None) => "taking new referrals".to_string(),
+        });
+    let id = service.id;
+    state
+        .store
+        .transaction(move |txn| {
+            Box::pin(async move {
+                intake::set_intake(txn, id, paused, capacity).await?;
+                audit::record_in(txn, entry).await
+            })
+        })
+        .await?;
     Ok(Redirect::to("/referrals").into_response())
 }
