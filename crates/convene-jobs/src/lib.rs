@@ -8,6 +8,7 @@
 pub mod feed;
 pub mod import;
 pub mod import_run;
+pub mod messaging;
 pub mod retention;
 mod worker;
 

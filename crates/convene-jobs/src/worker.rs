@@ -4,7 +4,7 @@ use convene_domain::clock::SharedClock;
 use convene_store::{Store, StoreError, maintenance};
 
 use crate::import_run::{self, RunOptions};
-use crate::retention;
+use crate::{messaging, retention};
 use convene_domain::sealing::DataKeys;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -17,6 +17,8 @@ pub enum Task {
     DatabaseUpkeep { every: Duration },
     /// Directory imports people have asked for (see `import_run`).
     ImportRuns { every: Duration },
+    /// Delivering the outbox (see `messaging`).
+    Outbox { every: Duration },
     /// Anonymising people whose referrals finished more than `keep_days`
     /// ago (see `retention`). Needs the data keys.
     Retention { every: Duration, keep_days: i64 },
@@ -28,6 +30,7 @@ impl Task {
             Self::DatabaseUpkeep { .. } => "database_upkeep",
             Self::ImportRuns { .. } => "import_runs",
             Self::Retention { .. } => "retention",
+            Self::Outbox { .. } => "outbox",
         }
     }
 
@@ -35,6 +38,7 @@ impl Task {
         match self {
             Self::DatabaseUpkeep { every }
             | Self::ImportRuns { every }
+            | Self::Outbox { every }
             | Self::Retention { every, .. } => every,
         }
     }
@@ -46,6 +50,13 @@ impl Task {
         keys: Option<&DataKeys>,
     ) -> Result<(), StoreError> {
         match self {
+            Self::Outbox { .. } => {
+                let done = messaging::deliver_due(store, clock, &messaging::LogProvider).await?;
+                if done.failed > 0 {
+                    tracing::warn!(failed = done.failed, "messages could not be delivered");
+                }
+                Ok(())
+            }
             Self::Retention { keep_days, .. } => {
                 let keys = keys.ok_or_else(|| {
                     StoreError::Sealing("retention needs the data keys".to_string())
@@ -111,6 +122,9 @@ impl Worker {
                 },
                 Task::ImportRuns {
                     every: Duration::from_secs(2),
+                },
+                Task::Outbox {
+                    every: Duration::from_secs(5),
                 },
             ],
             keys: None,

@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod instance;
 pub mod maintenance;
+pub mod messaging;
 mod migrations;
 pub mod organisations;
 pub mod people;

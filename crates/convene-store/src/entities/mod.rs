@@ -17,6 +17,7 @@ pub mod oidc_login;
 pub mod one_time_link;
 pub mod organisation;
 pub mod organisation_sign_in;
+pub mod outbox_message;
 pub mod person;
 pub mod person_transition;
 pub mod place;

@@ -18,6 +18,7 @@ mod m20261123_000009_referrals;
 mod m20261123_000010_idempotency;
 mod m20261123_000011_referral_intake;
 mod m20261123_000012_person_transitions;
+mod m20261123_000013_outbox;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_idempotency::Migration),
             Box::new(m20261123_000011_referral_intake::Migration),
             Box::new(m20261123_000012_person_transitions::Migration),
+            Box::new(m20261123_000013_outbox::Migration),
         ]
     }
 }

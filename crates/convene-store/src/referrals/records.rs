@@ -241,7 +241,42 @@ pub async fn create<C: ConnectionTrait>(
         None,
         now,
     )
-    .await
+    .await?;
+    if initial == ReferralState::Sent {
+        tell_receiver(conn, new.service_id, new.id, now).await?;
+    }
+    Ok(())
+}
+
+/// Queues an email to the receiving organisation that a referral arrived:
+/// a pointer only, never anything about the family.
+async fn tell_receiver<C: ConnectionTrait>(
+    conn: &C,
+    service_id: Uuid,
+    referral_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some(service) = services::row(conn, service_id).await? else {
+        return Ok(());
+    };
+    let Some(organisation) = crate::organisations::get(conn, service.organisation_id).await? else {
+        return Ok(());
+    };
+    let Some(email) = organisation.details.email else {
+        return Ok(());
+    };
+    let message = crate::messaging::outbox::NewMessage {
+        channel: "email",
+        recipient: email,
+        subject: format!("A new referral for {}", service.name),
+        body: format!(
+            "{} has a new referral for {} in Convene.\n\nSign in to Convene and open Referrals to see it. No details about the family are sent by email.",
+            organisation.details.name, service.name
+        ),
+        referral_id: Some(referral_id),
+    };
+    crate::messaging::outbox::enqueue(conn, &message, now).await?;
+    Ok(())
 }
 
 pub async fn get<C: ConnectionTrait>(
@@ -427,6 +462,9 @@ pub async fn apply<C: ConnectionTrait>(
         now,
     )
     .await?;
+    if *transition == Transition::Send {
+        tell_receiver(conn, referral.service_id, id, now).await?;
+    }
     Ok(to)
 }
 

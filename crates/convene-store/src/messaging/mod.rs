@@ -1,0 +1,3 @@
+//! Messages: the outbox.
+
+pub mod outbox;
