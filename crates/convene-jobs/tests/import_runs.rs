@@ -176,6 +176,10 @@ store_test!(
                 .is_none()
         );
 
+        // Requests of the failed batch still in flight when it failed are
+        // abandoned, but may reach the server a moment later: let them land
+        // before counting.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         feed.allowed.store(usize::MAX, Ordering::SeqCst);
         let asked_before = feed.details.load(Ordering::SeqCst);
         assert!(imports::requeue(store.conn(), id).await.unwrap());
