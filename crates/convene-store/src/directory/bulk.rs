@@ -7,7 +7,6 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use convene_domain::directory::ServiceRecord;
-use convene_domain::organisations::{OrganisationDetails, OrganisationKind};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
@@ -84,66 +83,23 @@ pub async fn upsert_many<C: ConnectionTrait>(
     for (record, _) in &writes {
         let id = record.organisation_id;
         if !known.contains(&id) && created_organisations.insert(id) {
-            let details = OrganisationDetails {
-                name: record
-                    .organisation_name
-                    .clone()
-                    .unwrap_or_else(|| "Unnamed organisation".to_string()),
-                kind: OrganisationKind::Other,
-                email: None,
-                phone: None,
-                website: None,
-                address: None,
-            };
-            organisations::insert(conn, id, &details, now).await?;
+            organisations::insert(conn, id, &services::organisation_of(record), now).await?;
         }
     }
 
     let ids: Vec<Uuid> = writes.iter().map(|(r, _)| r.id).collect();
     for chunk in writes.chunks(ROWS_PER_INSERT) {
         let models = chunk.iter().map(|(record, document)| {
-            let old = existing.get(&record.id);
-            service::ActiveModel {
-                id: Set(record.id),
-                organisation_id: Set(record.organisation_id),
-                name: Set(record.name.clone()),
-                description: Set(record.description.clone()),
-                status: Set(record.status.code().to_string()),
-                minimum_age: Set(record.minimum_age.map(i32::from)),
-                maximum_age: Set(record.maximum_age.map(i32::from)),
-                is_free: Set(record.is_free),
-                languages: Set(record.languages.join("\n")),
-                document: Set(document.clone()),
-                source: Set(source.to_string()),
-                last_modified: Set(record.last_modified.unwrap_or(now)),
-                created_at: Set(old.map_or(now, |e| e.created_at)),
-                updated_at: Set(now),
-                delivery_modes: Set(old.map(|e| e.delivery_modes.clone()).unwrap_or_default()),
-                who_can_refer: Set(old.map(|e| e.who_can_refer.clone()).unwrap_or_default()),
-                last_reviewed_at: Set(old.and_then(|e| e.last_reviewed_at)),
-                reviewed_by: Set(old.and_then(|e| e.reviewed_by)),
-                ..Default::default()
-            }
+            services::service_model(
+                record,
+                document.clone(),
+                source,
+                existing.get(&record.id),
+                now,
+            )
         });
         service::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::column(service::Column::Id)
-                    .update_columns([
-                        service::Column::OrganisationId,
-                        service::Column::Name,
-                        service::Column::Description,
-                        service::Column::Status,
-                        service::Column::MinimumAge,
-                        service::Column::MaximumAge,
-                        service::Column::IsFree,
-                        service::Column::Languages,
-                        service::Column::Document,
-                        service::Column::Source,
-                        service::Column::LastModified,
-                        service::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
+            .on_conflict(services::replace_imported_columns())
             .exec_without_returning(conn)
             .await?;
     }
@@ -158,16 +114,7 @@ pub async fn upsert_many<C: ConnectionTrait>(
             record
                 .locations
                 .iter()
-                .map(|place| service_at_location::ActiveModel {
-                    id: Set(place.id),
-                    service_id: Set(record.id),
-                    location_id: Set(place.location_id),
-                    name: Set(place.name.clone()),
-                    postcode: Set(place.postcode.as_ref().map(|p| p.as_str().to_string())),
-                    latitude: Set(place.coordinates.map(|c| c.0)),
-                    longitude: Set(place.coordinates.map(|c| c.1)),
-                    location: Set(serde_json::to_string(&place.location).unwrap_or_default()),
-                })
+                .map(|place| services::place_model(record.id, place))
         })
         .collect();
     for chunk in places.chunks(ROWS_PER_INSERT) {
@@ -188,16 +135,7 @@ pub async fn upsert_many<C: ConnectionTrait>(
             // A term the directory has not seen is learnt from the service.
             terms
                 .entry(term.id)
-                .or_insert_with(|| taxonomy_term::ActiveModel {
-                    id: Set(term.id),
-                    code: Set(None),
-                    name: Set(term.name.clone()),
-                    description: Set(term.description.clone()),
-                    parent_id: Set(term.parent_id),
-                    taxonomy_id: Set(term.taxonomy_id),
-                    taxonomy: Set(term.taxonomy.clone()),
-                    term_uri: Set(term.term_uri.clone()),
-                });
+                .or_insert_with(|| services::term_model(term));
             if seen.insert(term.id) {
                 links.push(service_term::ActiveModel {
                     service_id: Set(record.id),

@@ -55,84 +55,25 @@ pub async fn upsert<C: ConnectionTrait>(
         .await?
         .is_none()
     {
-        let details = OrganisationDetails {
-            name: record
-                .organisation_name
-                .clone()
-                .unwrap_or_else(|| "Unnamed organisation".to_string()),
-            kind: OrganisationKind::Other,
-            email: None,
-            phone: None,
-            website: None,
-            address: None,
-        };
-        organisations::insert(conn, record.organisation_id, &details, now).await?;
+        organisations::insert(conn, record.organisation_id, &organisation_of(record), now).await?;
     }
-    let model = service::ActiveModel {
-        id: Set(record.id),
-        organisation_id: Set(record.organisation_id),
-        name: Set(record.name.clone()),
-        description: Set(record.description.clone()),
-        status: Set(record.status.code().to_string()),
-        minimum_age: Set(record.minimum_age.map(i32::from)),
-        maximum_age: Set(record.maximum_age.map(i32::from)),
-        is_free: Set(record.is_free),
-        languages: Set(record.languages.join("\n")),
-        document: Set(document),
-        source: Set(source.to_string()),
-        last_modified: Set(record.last_modified.unwrap_or(now)),
-        created_at: Set(existing.as_ref().map_or(now, |e| e.created_at)),
-        updated_at: Set(now),
-        delivery_modes: Set(existing
-            .as_ref()
-            .map(|e| e.delivery_modes.clone())
-            .unwrap_or_default()),
-        who_can_refer: Set(existing
-            .as_ref()
-            .map(|e| e.who_can_refer.clone())
-            .unwrap_or_default()),
-        last_reviewed_at: Set(existing.as_ref().and_then(|e| e.last_reviewed_at)),
-        reviewed_by: Set(existing.as_ref().and_then(|e| e.reviewed_by)),
-        ..Default::default()
-    };
-    service::Entity::insert(model)
-        .on_conflict(
-            OnConflict::column(service::Column::Id)
-                .update_columns([
-                    service::Column::OrganisationId,
-                    service::Column::Name,
-                    service::Column::Description,
-                    service::Column::Status,
-                    service::Column::MinimumAge,
-                    service::Column::MaximumAge,
-                    service::Column::IsFree,
-                    service::Column::Languages,
-                    service::Column::Document,
-                    service::Column::Source,
-                    service::Column::LastModified,
-                    service::Column::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(conn)
-        .await?;
+    service::Entity::insert(service_model(
+        record,
+        document,
+        source,
+        existing.as_ref(),
+        now,
+    ))
+    .on_conflict(replace_imported_columns())
+    .exec_without_returning(conn)
+    .await?;
 
     service_at_location::Entity::delete_many()
         .filter(service_at_location::Column::ServiceId.eq(record.id))
         .exec(conn)
         .await?;
     for place in &record.locations {
-        let model = service_at_location::ActiveModel {
-            id: Set(place.id),
-            service_id: Set(record.id),
-            location_id: Set(place.location_id),
-            name: Set(place.name.clone()),
-            postcode: Set(place.postcode.as_ref().map(|p| p.as_str().to_string())),
-            latitude: Set(place.coordinates.map(|c| c.0)),
-            longitude: Set(place.coordinates.map(|c| c.1)),
-            location: Set(serde_json::to_string(&place.location).unwrap_or_default()),
-        };
-        service_at_location::Entity::insert(model)
+        service_at_location::Entity::insert(place_model(record.id, place))
             .exec_without_returning(conn)
             .await?;
     }
@@ -142,17 +83,7 @@ pub async fn upsert<C: ConnectionTrait>(
         .await?;
     for term in &record.terms {
         // A term the directory has not seen is learnt from the service.
-        let model = taxonomy_term::ActiveModel {
-            id: Set(term.id),
-            code: Set(None),
-            name: Set(term.name.clone()),
-            description: Set(term.description.clone()),
-            parent_id: Set(term.parent_id),
-            taxonomy_id: Set(term.taxonomy_id),
-            taxonomy: Set(term.taxonomy.clone()),
-            term_uri: Set(term.term_uri.clone()),
-        };
-        taxonomy_term::Entity::insert(model)
+        taxonomy_term::Entity::insert(term_model(term))
             .on_conflict(
                 OnConflict::column(taxonomy_term::Column::Id)
                     .do_nothing()
@@ -181,6 +112,110 @@ pub async fn upsert<C: ConnectionTrait>(
     } else {
         Stored::Created
     })
+}
+
+/// The organisation Convene creates for a service whose organisation it
+/// does not know yet.
+pub(super) fn organisation_of(record: &ServiceRecord) -> OrganisationDetails {
+    OrganisationDetails {
+        name: record
+            .organisation_name
+            .clone()
+            .unwrap_or_else(|| "Unnamed organisation".to_string()),
+        kind: OrganisationKind::Other,
+        email: None,
+        phone: None,
+        website: None,
+        address: None,
+    }
+}
+
+/// The service row for `record`, keeping Convene's own fields (delivery,
+/// who can refer, review) from the row it replaces.
+pub(super) fn service_model(
+    record: &ServiceRecord,
+    document: String,
+    source: &str,
+    existing: Option<&service::Model>,
+    now: DateTime<Utc>,
+) -> service::ActiveModel {
+    service::ActiveModel {
+        id: Set(record.id),
+        organisation_id: Set(record.organisation_id),
+        name: Set(record.name.clone()),
+        description: Set(record.description.clone()),
+        status: Set(record.status.code().to_string()),
+        minimum_age: Set(record.minimum_age.map(i32::from)),
+        maximum_age: Set(record.maximum_age.map(i32::from)),
+        is_free: Set(record.is_free),
+        languages: Set(record.languages.join("\n")),
+        document: Set(document),
+        source: Set(source.to_string()),
+        last_modified: Set(record.last_modified.unwrap_or(now)),
+        created_at: Set(existing.map_or(now, |e| e.created_at)),
+        updated_at: Set(now),
+        delivery_modes: Set(existing
+            .map(|e| e.delivery_modes.clone())
+            .unwrap_or_default()),
+        who_can_refer: Set(existing
+            .map(|e| e.who_can_refer.clone())
+            .unwrap_or_default()),
+        last_reviewed_at: Set(existing.and_then(|e| e.last_reviewed_at)),
+        reviewed_by: Set(existing.and_then(|e| e.reviewed_by)),
+        ..Default::default()
+    }
+}
+
+/// On an id already stored: replace what the document decides, keep
+/// Convene's own fields and intake settings.
+pub(super) fn replace_imported_columns() -> OnConflict {
+    OnConflict::column(service::Column::Id)
+        .update_columns([
+            service::Column::OrganisationId,
+            service::Column::Name,
+            service::Column::Description,
+            service::Column::Status,
+            service::Column::MinimumAge,
+            service::Column::MaximumAge,
+            service::Column::IsFree,
+            service::Column::Languages,
+            service::Column::Document,
+            service::Column::Source,
+            service::Column::LastModified,
+            service::Column::UpdatedAt,
+        ])
+        .to_owned()
+}
+
+pub(super) fn place_model(
+    service_id: Uuid,
+    place: &convene_domain::directory::LocationEntry,
+) -> service_at_location::ActiveModel {
+    service_at_location::ActiveModel {
+        id: Set(place.id),
+        service_id: Set(service_id),
+        location_id: Set(place.location_id),
+        name: Set(place.name.clone()),
+        postcode: Set(place.postcode.as_ref().map(|p| p.as_str().to_string())),
+        latitude: Set(place.coordinates.map(|c| c.0)),
+        longitude: Set(place.coordinates.map(|c| c.1)),
+        location: Set(serde_json::to_string(&place.location).unwrap_or_default()),
+    }
+}
+
+pub(super) fn term_model(
+    term: &convene_domain::directory::TermEntry,
+) -> taxonomy_term::ActiveModel {
+    taxonomy_term::ActiveModel {
+        id: Set(term.id),
+        code: Set(None),
+        name: Set(term.name.clone()),
+        description: Set(term.description.clone()),
+        parent_id: Set(term.parent_id),
+        taxonomy_id: Set(term.taxonomy_id),
+        taxonomy: Set(term.taxonomy.clone()),
+        term_uri: Set(term.term_uri.clone()),
+    }
 }
 
 /// A service's document, as stored.
