@@ -59,10 +59,15 @@ impl ReferralState {
         }
     }
 
-    /// No further moves but closing (or none at all).
-    pub fn is_finished(self) -> bool {
-        matches!(self, Self::Closed)
+    /// Shared with the receiving service and not yet finished: it counts
+    /// towards capacity, keeps the person's record from anonymisation, and is
+    /// what a school a child is moving to may see.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Sent | Self::Opened | Self::Accepted)
     }
+
+    /// The states [`ReferralState::is_open`] holds for.
+    pub const OPEN: [ReferralState; 3] = [Self::Sent, Self::Opened, Self::Accepted];
 }
 
 impl fmt::Display for ReferralState {
@@ -390,6 +395,14 @@ mod tests {
             .unwrap_err(),
             TransitionError::SameService
         );
+    }
+
+    #[test]
+    fn open_means_shared_and_not_finished() {
+        for s in S::ALL {
+            assert_eq!(s.is_open(), S::OPEN.contains(&s), "{s}");
+        }
+        assert!(!S::Draft.is_open() && !S::Closed.is_open() && S::Accepted.is_open());
     }
 
     #[test]

@@ -5,7 +5,6 @@
 //! shape of their referrals (states, dates, outcomes) for statistics.
 
 use chrono::{DateTime, Utc};
-use convene_domain::referrals::ReferralState;
 use convene_domain::sealing::DataKeys;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -119,12 +118,7 @@ pub async fn has_open_referrals<C: ConnectionTrait>(
     Ok(referrals::of_person(conn, person_id)
         .await?
         .iter()
-        .any(|r| {
-            matches!(
-                r.state,
-                ReferralState::Sent | ReferralState::Opened | ReferralState::Accepted
-            )
-        }))
+        .any(|r| r.state.is_open()))
 }
 
 /// Anonymises a person: identifying details removed, names replaced, and
@@ -252,12 +246,9 @@ pub async fn due_for_retention<C: ConnectionTrait>(
     let mut due = Vec::new();
     for id in candidates {
         let referrals = referrals::of_person(conn, id).await?;
-        let finished = referrals.iter().all(|r| {
-            !matches!(
-                r.state,
-                ReferralState::Sent | ReferralState::Opened | ReferralState::Accepted
-            ) && r.updated_at < cutoff
-        });
+        let finished = referrals
+            .iter()
+            .all(|r| !r.state.is_open() && r.updated_at < cutoff);
         if finished {
             due.push(id);
         }

@@ -40,11 +40,7 @@ pub async fn check_open_for_referrals<C: ConnectionTrait>(
     if let Some(capacity) = service.referral_capacity {
         let open = referral::Entity::find()
             .filter(referral::Column::ServiceId.eq(service_id))
-            .filter(referral::Column::State.is_in([
-                ReferralState::Sent.code(),
-                ReferralState::Opened.code(),
-                ReferralState::Accepted.code(),
-            ]))
+            .filter(referral::Column::State.is_in(ReferralState::OPEN.map(ReferralState::code)))
             .count(conn)
             .await?;
         if open >= u64::try_from(capacity).unwrap_or(0) {

@@ -28,7 +28,7 @@ use crate::error::AppError;
 use crate::forms::FormErrors;
 use crate::page::Page;
 use crate::referrals::form::Typed;
-use crate::referrals::{field, pairs};
+use crate::referrals::{date_from_parts, field, pairs};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -100,15 +100,6 @@ pub async fn form(
     render(&state, page, id, typed, FormErrors::default()).await
 }
 
-fn date(values: &[(String, String)], prefix: &str) -> String {
-    let part = |p: &str| field(values, &format!("{prefix}-{p}"));
-    let (day, month, year) = (part("day"), part("month"), part("year"));
-    if day.is_empty() && month.is_empty() && year.is_empty() {
-        return String::new();
-    }
-    format!("{year:0>4}-{month:0>2}-{day:0>2}")
-}
-
 pub async fn submit(
     State(state): State<AppState>,
     page: Page,
@@ -147,7 +138,7 @@ pub async fn submit(
         date_of_birth: if for_child {
             String::new()
         } else {
-            date(&values, "dob")
+            date_from_parts(&values, "dob")
         },
         phone: field(&values, "phone"),
         email: field(&values, "email"),
@@ -179,7 +170,7 @@ pub async fn submit(
             &PersonForm {
                 given_name: field(&values, "child_given_name"),
                 family_name: field(&values, "child_family_name"),
-                date_of_birth: date(&values, "child_dob"),
+                date_of_birth: date_from_parts(&values, "child_dob"),
                 ..Default::default()
             },
             today,

@@ -26,7 +26,7 @@ use convene_store::{audit, organisations};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Practitioner, field, fields, pairs};
+use super::{Practitioner, date_from_parts, field, fields, pairs};
 use crate::client::ClientAddress;
 use crate::error::AppError;
 use crate::forms::FormErrors;
@@ -201,24 +201,12 @@ pub async fn new_form(
     .await
 }
 
-fn date(values: &[(String, String)], prefix: &str) -> String {
-    let (day, month, year) = (
-        field(values, &format!("{prefix}-day")),
-        field(values, &format!("{prefix}-month")),
-        field(values, &format!("{prefix}-year")),
-    );
-    if day.is_empty() && month.is_empty() && year.is_empty() {
-        return String::new();
-    }
-    format!("{year:0>4}-{month:0>2}-{day:0>2}")
-}
-
 fn person_form(values: &[(String, String)], prefix: &str) -> PersonForm {
     let get = |name: &str| field(values, &format!("{prefix}{name}"));
     PersonForm {
         given_name: get("given_name"),
         family_name: get("family_name"),
-        date_of_birth: date(values, &format!("{prefix}dob")),
+        date_of_birth: date_from_parts(values, &format!("{prefix}dob")),
         phone: get("phone"),
         email: get("email"),
         contact_preference: get("contact_preference"),

@@ -8,6 +8,7 @@
 pub mod api;
 mod appointments;
 pub mod form;
+mod idempotent;
 mod lists;
 mod measures;
 mod person;
@@ -182,4 +183,15 @@ pub fn may_see_follow_up(
             .principal
             .roles_in(organisation)
             .any(|r| r == convene_domain::identity::Role::SafeguardingLead)
+}
+
+/// A GOV.UK date input (`{prefix}-day`, `-month`, `-year`) as `YYYY-MM-DD`
+/// for the domain to check; empty when all three are.
+pub fn date_from_parts(pairs: &[(String, String)], prefix: &str) -> String {
+    let part = |p: &str| field(pairs, &format!("{prefix}-{p}"));
+    let (day, month, year) = (part("day"), part("month"), part("year"));
+    if day.is_empty() && month.is_empty() && year.is_empty() {
+        return String::new();
+    }
+    format!("{year:0>4}-{month:0>2}-{day:0>2}")
 }

@@ -122,15 +122,7 @@ pub(super) async fn entitled(
         .copied()
         .find(|org| joining.iter().any(|t| t.to_organisation_id == *org))
         .ok_or(AppError::NotFound)?;
-    let referrals = all
-        .into_iter()
-        .filter(|r| {
-            matches!(
-                r.state,
-                ReferralState::Sent | ReferralState::Opened | ReferralState::Accepted
-            )
-        })
-        .collect();
+    let referrals = all.into_iter().filter(|r| r.state.is_open()).collect();
     Ok((person, organisation, referrals, Entitlement::MovingSchool))
 }
 
