@@ -4,8 +4,10 @@ use convene_domain::clock::SharedClock;
 use convene_store::{Store, StoreError, maintenance};
 
 use crate::import_run::{self, RunOptions};
+use crate::messaging::Messenger;
 use crate::{messaging, retention};
 use convene_domain::sealing::DataKeys;
+use convene_store::messaging::notices;
 use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -17,8 +19,12 @@ pub enum Task {
     DatabaseUpkeep { every: Duration },
     /// Directory imports people have asked for (see `import_run`).
     ImportRuns { every: Duration },
-    /// Delivering the outbox (see `messaging`).
+    /// Delivering the outbox, and asking the provider about delivery
+    /// where no callback came (see `messaging`).
     Outbox { every: Duration },
+    /// Telling organisations of overdue follow-ups (see
+    /// `convene_store::messaging::notices`).
+    Notices { every: Duration },
     /// Anonymising people whose referrals finished more than `keep_days`
     /// ago (see `retention`). Needs the data keys.
     Retention { every: Duration, keep_days: i64 },
@@ -31,6 +37,7 @@ impl Task {
             Self::ImportRuns { .. } => "import_runs",
             Self::Retention { .. } => "retention",
             Self::Outbox { .. } => "outbox",
+            Self::Notices { .. } => "notices",
         }
     }
 
@@ -39,6 +46,7 @@ impl Task {
             Self::DatabaseUpkeep { every }
             | Self::ImportRuns { every }
             | Self::Outbox { every }
+            | Self::Notices { every }
             | Self::Retention { every, .. } => every,
         }
     }
@@ -47,13 +55,22 @@ impl Task {
         self,
         store: &Store,
         clock: &SharedClock,
-        keys: Option<&DataKeys>,
+        messenger: &Messenger,
     ) -> Result<(), StoreError> {
+        let keys = messenger.keys.as_deref();
         match self {
             Self::Outbox { .. } => {
-                let done = messaging::deliver_due(store, clock, &messaging::LogProvider).await?;
+                let done = messaging::deliver_due(store, clock, messenger).await?;
                 if done.failed > 0 {
                     tracing::warn!(failed = done.failed, "messages could not be delivered");
+                }
+                messaging::poll_reports(store, clock, messenger.provider.as_ref()).await?;
+                Ok(())
+            }
+            Self::Notices { .. } => {
+                let told = notices::tell_overdue(store.conn(), clock.now()).await?;
+                if told > 0 {
+                    tracing::info!(told, "organisations told of overdue follow-ups");
                 }
                 Ok(())
             }
@@ -91,7 +108,7 @@ pub struct Worker {
     store: Store,
     clock: SharedClock,
     tasks: Vec<Task>,
-    keys: Option<Arc<DataKeys>>,
+    messenger: Messenger,
 }
 
 /// A running worker: ask it to stop, then wait for it.
@@ -126,15 +143,29 @@ impl Worker {
                 Task::Outbox {
                     every: Duration::from_secs(5),
                 },
+                Task::Notices {
+                    every: Duration::from_secs(10 * 60),
+                },
             ],
-            keys: None,
+            messenger: Messenger::log("http://127.0.0.1:8080"),
         }
+    }
+
+    /// Sends through `messenger`'s provider (the log by default), with
+    /// links to its address. Keeps the data keys already given.
+    pub fn with_messenger(mut self, messenger: Messenger) -> Self {
+        let keys = self.messenger.keys.take();
+        self.messenger = messenger;
+        if self.messenger.keys.is_none() {
+            self.messenger.keys = keys;
+        }
+        self
     }
 
     /// Gives the worker the data keys and, with them, the retention task
     /// (daily), anonymising people `keep_days` after their referrals end.
     pub fn with_keys(mut self, keys: Arc<DataKeys>, keep_days: i64) -> Self {
-        self.keys = Some(keys);
+        self.messenger.keys = Some(keys);
         self.tasks.push(Task::Retention {
             every: Duration::from_secs(24 * 60 * 60),
             keep_days,
@@ -166,10 +197,7 @@ impl Worker {
                     break;
                 }
                 if tokio::time::Instant::now() >= *due_at {
-                    match task
-                        .run(&self.store, &self.clock, self.keys.as_deref())
-                        .await
-                    {
+                    match task.run(&self.store, &self.clock, &self.messenger).await {
                         Ok(()) => tracing::debug!(task = task.name(), "task done"),
                         Err(error) => {
                             tracing::warn!(task = task.name(), %error, "task failed; will retry on schedule")

@@ -1,4 +1,7 @@
-//! Messages to families and staff. So far: the rules for appointment
-//! reminders (when, and whether); the outbox and providers come next.
+//! Messages to families and staff: when reminders go and whether, what
+//! each message may say (templates), and what providers report.
 
+pub mod contact;
+pub mod delivery;
 pub mod reminders;
+pub mod templates;

@@ -25,6 +25,61 @@ impl Default for ReminderPolicy {
     }
 }
 
+/// How a service's reminders go: when, and what they may say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceReminders {
+    /// Days before an appointment that reminders go; none: no reminders.
+    pub days_before: Vec<u32>,
+    /// Reminders say only the date, time and phone number.
+    pub sensitive: bool,
+    /// Reminders may name the service (never for a sensitive one).
+    pub name_allowed: bool,
+    /// The number families call to change an appointment.
+    pub phone: Option<String>,
+}
+
+impl Default for ServiceReminders {
+    fn default() -> Self {
+        Self {
+            days_before: vec![7, 1],
+            sensitive: false,
+            name_allowed: false,
+            phone: None,
+        }
+    }
+}
+
+impl ServiceReminders {
+    pub fn policy(&self) -> ReminderPolicy {
+        ReminderPolicy {
+            days_before: self.days_before.clone(),
+            ..ReminderPolicy::default()
+        }
+    }
+}
+
+/// Reads "7, 1" (days before; empty for none): at most three, each from 1
+/// to 60 days.
+pub fn parse_days(text: &str) -> Result<Vec<u32>, &'static str> {
+    let mut days = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let day: u32 = part
+            .parse()
+            .map_err(|_| "Write the days as whole numbers separated by commas, like 7, 1")?;
+        if !(1..=60).contains(&day) {
+            return Err("Each reminder goes between 1 and 60 days before");
+        }
+        if !days.contains(&day) {
+            days.push(day);
+        }
+    }
+    if days.len() > 3 {
+        return Err("Send at most 3 reminders for an appointment");
+    }
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(days)
+}
+
 /// A UK wall-clock time as UTC: in the hour the clocks go back the first
 /// of the two; in the hour they go forward (which does not exist), the
 /// moment the clocks reach.
@@ -195,6 +250,17 @@ mod tests {
             policy.next_sending_time(utc(2026, 11, 2, 20, 30)),
             utc(2026, 11, 3, 8, 0)
         );
+    }
+
+    #[test]
+    fn reminder_days_are_read_and_checked() {
+        assert_eq!(parse_days("7, 1"), Ok(vec![7, 1]));
+        assert_eq!(parse_days("1,14,1"), Ok(vec![14, 1]));
+        assert_eq!(parse_days(" "), Ok(vec![]));
+        assert!(parse_days("0").is_err());
+        assert!(parse_days("61").is_err());
+        assert!(parse_days("a week").is_err());
+        assert!(parse_days("1,2,3,4").is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub struct Model {
     pub due_at: Option<DateTimeUtc>,
     pub done_at: Option<DateTimeUtc>,
     pub done_by: Option<Uuid>,
+    pub notified_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

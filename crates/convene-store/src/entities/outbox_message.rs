@@ -17,6 +17,13 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
     pub referral_id: Option<Uuid>,
+    pub kind: String,
+    pub audience: String,
+    pub appointment_id: Option<Uuid>,
+    pub appointment_starts_at: Option<DateTimeUtc>,
+    pub claims: i32,
+    pub provider_id: Option<String>,
+    pub delivered_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

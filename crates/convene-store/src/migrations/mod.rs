@@ -19,6 +19,7 @@ mod m20261123_000010_idempotency;
 mod m20261123_000011_referral_intake;
 mod m20261123_000012_person_transitions;
 mod m20261123_000013_outbox;
+mod m20261123_000014_messaging;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_referral_intake::Migration),
             Box::new(m20261123_000012_person_transitions::Migration),
             Box::new(m20261123_000013_outbox::Migration),
+            Box::new(m20261123_000014_messaging::Migration),
         ]
     }
 }

@@ -15,6 +15,8 @@ use uuid::Uuid;
 use super::follow_ups::{self, FollowUpKind};
 use crate::StoreError;
 use crate::entities::{appointment, referral};
+use crate::messaging::{notices, reminders};
+use convene_domain::messaging::templates::MessageKind;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appointment {
@@ -95,6 +97,15 @@ pub async fn book<C: ConnectionTrait>(
     })
     .exec_without_returning(conn)
     .await?;
+    reminders::schedule(
+        conn,
+        booking.id,
+        booking.referral_id,
+        referral.service_id,
+        booking.starts_at,
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -166,6 +177,27 @@ pub async fn change<C: ConnectionTrait>(
     if moved.rows_affected != 1 {
         return Err(stale());
     }
+    if status != AppointmentStatus::Booked || starts_at != current.starts_at {
+        reminders::withdraw(
+            conn,
+            id,
+            if status == AppointmentStatus::Booked {
+                "the appointment moved; the new time has its own reminders"
+            } else {
+                "the appointment is no longer booked"
+            },
+        )
+        .await?;
+    }
+    if status == AppointmentStatus::Booked && starts_at != current.starts_at {
+        let service = referral::Entity::find_by_id(current.referral_id)
+            .one(conn)
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .service_id;
+        reminders::schedule(conn, id, current.referral_id, service, starts_at, now).await?;
+    }
+    let tell_referrer = follow.contains(&FollowUp::TellReferrer);
     if !follow.is_empty() {
         let referral = referral::Entity::find_by_id(current.referral_id)
             .one(conn)
@@ -186,6 +218,9 @@ pub async fn change<C: ConnectionTrait>(
             if let Some(organisation) = organisation {
                 follow_ups::create(conn, organisation, referral.id, Some(id), kind, now).await?;
             }
+        }
+        if tell_referrer {
+            notices::tell(conn, MessageKind::DidNotAttend, referral.id, now).await?;
         }
     }
     Ok(status)

@@ -90,6 +90,7 @@ pub async fn create<C: ConnectionTrait>(
         due_at: Set(kind.due_after().map(|d| now + d)),
         done_at: Set(None),
         done_by: Set(None),
+        notified_at: Set(None),
     })
     .exec_without_returning(conn)
     .await?;

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use convene_domain::ids::new_id;
+use convene_domain::messaging::templates::MessageKind;
 use convene_domain::people::sharing::ConsentEvent;
 use convene_domain::referrals::{
     Outcome, ReferralRole, ReferralState, Side, Transition, Urgency, next_state,
@@ -243,7 +244,7 @@ pub async fn create<C: ConnectionTrait>(
     )
     .await?;
     if initial == ReferralState::Sent {
-        tell_receiver(conn, new.service_id, new.id, now).await?;
+        tell_receiver(conn, new.id, now).await?;
     }
     Ok(())
 }
@@ -252,31 +253,10 @@ pub async fn create<C: ConnectionTrait>(
 /// a pointer only, never anything about the family.
 async fn tell_receiver<C: ConnectionTrait>(
     conn: &C,
-    service_id: Uuid,
     referral_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let Some(service) = services::row(conn, service_id).await? else {
-        return Ok(());
-    };
-    let Some(organisation) = crate::organisations::get(conn, service.organisation_id).await? else {
-        return Ok(());
-    };
-    let Some(email) = organisation.details.email else {
-        return Ok(());
-    };
-    let message = crate::messaging::outbox::NewMessage {
-        channel: "email",
-        recipient: email,
-        subject: format!("A new referral for {}", service.name),
-        body: format!(
-            "{} has a new referral for {} in Convene.\n\nSign in to Convene and open Referrals to see it. No details about the family are sent by email.",
-            organisation.details.name, service.name
-        ),
-        referral_id: Some(referral_id),
-    };
-    crate::messaging::outbox::enqueue(conn, &message, now).await?;
-    Ok(())
+    crate::messaging::notices::tell(conn, MessageKind::ReferralReceived, referral_id, now).await
 }
 
 pub async fn get<C: ConnectionTrait>(
@@ -462,8 +442,14 @@ pub async fn apply<C: ConnectionTrait>(
         now,
     )
     .await?;
-    if *transition == Transition::Send {
-        tell_receiver(conn, referral.service_id, id, now).await?;
+    let notice = match transition {
+        Transition::Send => Some(MessageKind::ReferralReceived),
+        Transition::Accept => Some(MessageKind::ReferralAccepted),
+        Transition::Decline { .. } => Some(MessageKind::ReferralDeclined),
+        _ => None,
+    };
+    if let Some(kind) = notice {
+        crate::messaging::notices::tell(conn, kind, id, now).await?;
     }
     Ok(to)
 }
