@@ -54,10 +54,16 @@ pub enum AuditAction {
     AuditExported,
     AuditViewed,
     RecordViewed,
+    /// A coordinator saved a message template, an organisation changed a
+    /// service's reminders, or an administrator sent a message again.
+    MessagingChanged,
+    /// Staff stopped (or restarted) messages to a family, or the family
+    /// replied STOP.
+    MessagesStopped,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 37] = [
         Self::SignInSucceeded,
         Self::SignInFailed,
         Self::SignInThrottled,
@@ -93,6 +99,8 @@ impl AuditAction {
         Self::AuditExported,
         Self::AuditViewed,
         Self::RecordViewed,
+        Self::MessagingChanged,
+        Self::MessagesStopped,
     ];
 
     pub fn code(self) -> &'static str {
@@ -132,6 +140,8 @@ impl AuditAction {
             Self::AuditExported => "audit_exported",
             Self::AuditViewed => "audit_viewed",
             Self::RecordViewed => "record_viewed",
+            Self::MessagingChanged => "messaging_changed",
+            Self::MessagesStopped => "messages_stopped",
         }
     }
 

@@ -313,3 +313,91 @@ store_test!(
         assert!(!body.contains("Parenting") && !body.contains("Grace"));
     }
 );
+
+store_test!(
+    measures_compare_missed_appointments_with_and_without_a_delivered_reminder,
+    |store| async move {
+        let w = world(&store).await;
+        family_contact(&store, &w, |_| {}).await;
+        let t = utc(2026, 11, 2, 9, 0);
+        let referral = accepted_referral(&store, &w, t).await;
+        let mut booked = Vec::new();
+        for day in 0..6 {
+            let at = utc(2026, 11, 10 + day, 10, 0);
+            booked.push((book(&store, referral, at, t, w.worker).await, at));
+        }
+        let clock = ManualClock::new(t);
+        let recorder = Recorder::new(Arc::new(clock.clone()));
+        run_until(
+            &store,
+            &clock,
+            &messenger(recorder.clone(), &w),
+            utc(2026, 11, 16, 0, 0),
+            Duration::hours(1),
+        )
+        .await;
+        // Receipts say the first three appointments' reminders arrived;
+        // the rest were sent but never reported delivered.
+        for message in reminders_of(&store, referral).await {
+            let first_three = booked[..3]
+                .iter()
+                .any(|(id, _)| Some(*id) == message.appointment_id);
+            if first_three {
+                outbox::record_report(
+                    store.conn(),
+                    message.id,
+                    None,
+                    &outbox::Report::Delivered,
+                    clock.now(),
+                )
+                .await
+                .unwrap();
+            }
+        }
+        let kept = [true, true, false, false, false, true];
+        for ((id, at), came) in booked.iter().zip(kept) {
+            let record = if came {
+                AppointmentChange::Attended
+            } else {
+                AppointmentChange::DidNotAttend
+            };
+            change(&store, *id, record, *at + Duration::minutes(50)).await;
+        }
+        let effect = convene_store::referrals::measures::reminder_effect(
+            store.conn(),
+            w.provider,
+            utc(2026, 11, 1, 0, 0),
+            utc(2026, 12, 1, 0, 0),
+        )
+        .await
+        .unwrap();
+        assert_eq!(effect.len(), 1);
+        assert_eq!(effect[0].service, "Parenting course");
+        assert_eq!(
+            (
+                effect[0].with_reminder.recorded,
+                effect[0].with_reminder.missed
+            ),
+            (3, 1)
+        );
+        assert_eq!(
+            (
+                effect[0].without_reminder.recorded,
+                effect[0].without_reminder.missed
+            ),
+            (3, 2)
+        );
+        // Three is too few for a rate.
+        assert_eq!(effect[0].with_reminder.missed_rate(), None);
+        // Outside the period, nothing.
+        let before = convene_store::referrals::measures::reminder_effect(
+            store.conn(),
+            w.provider,
+            utc(2026, 10, 1, 0, 0),
+            utc(2026, 11, 1, 0, 0),
+        )
+        .await
+        .unwrap();
+        assert!(before.is_empty());
+    }
+);

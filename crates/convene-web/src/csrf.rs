@@ -26,7 +26,7 @@ pub struct CsrfToken(pub String);
 pub const FIELD: &str = "csrf_token";
 
 pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if is_api(request.uri().path()) {
+    if is_api(request.uri().path()) || crate::messaging::is_callback(request.uri().path()) {
         return next.run(request).await;
     }
     let settings = &state.settings;

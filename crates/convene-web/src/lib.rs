@@ -15,6 +15,7 @@ mod health;
 mod home;
 mod identity;
 pub mod mail;
+mod messaging;
 mod oruk;
 mod page;
 mod referrals;
@@ -28,7 +29,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::AppError;
-pub use state::{AppState, WebSettings};
+pub use state::{AppState, Secret, WebSettings};
 
 /// Every route of the application, without the layers that wrap them.
 /// Tests may merge extra routes before calling [`with_layers`].
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .merge(home::routes())
         .merge(directory::routes())
         .merge(referrals::routes())
+        .merge(messaging::routes())
         .merge(identity::routes())
         .merge(audit::routes())
         .merge(api::routes())

@@ -55,6 +55,42 @@ pub struct WebSettings {
     pub demo_mode: bool,
     /// Coordinators may import feeds from private and loopback addresses.
     pub import_from_private_addresses: bool,
+    /// The bearer token GOV.UK Notify sends with its callbacks; none: the
+    /// callbacks are refused.
+    pub notify_callback_token: Option<Secret>,
+    /// The bearer token Prometheus scrapes `/metrics` with; none: only
+    /// from this machine.
+    pub metrics_token: Option<Secret>,
+}
+
+/// A secret setting: compared in constant time, never printed.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// `None` for an empty setting.
+    pub fn new(value: &str) -> Option<Self> {
+        let value = value.trim();
+        (!value.is_empty()).then(|| Self(value.to_string()))
+    }
+
+    /// Whether an `Authorization` header carries this secret as a bearer
+    /// token.
+    pub fn matches_bearer(&self, header: Option<&str>) -> bool {
+        let Some(given) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
+            return false;
+        };
+        convene_domain::identity::tokens::constant_time_eq(
+            given.trim().as_bytes(),
+            self.0.as_bytes(),
+        )
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[secret]")
+    }
 }
 
 impl WebSettings {
@@ -67,6 +103,8 @@ impl WebSettings {
             session_policy: SessionPolicy::default(),
             demo_mode: false,
             import_from_private_addresses: false,
+            notify_callback_token: None,
+            metrics_token: None,
         }
     }
 

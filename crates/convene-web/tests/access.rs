@@ -224,6 +224,30 @@ const ROUTES: &[Route] = &[
         "/directory/imports/{random}/retry",
         Rule::Approve,
     ),
+    // Any kind and language: those allowed in are told an unknown kind does
+    // not exist (tests/messaging_pages.rs covers the real pages).
+    route(Method::Get, "/messaging/templates", Rule::Approve),
+    route(
+        Method::Get,
+        "/messaging/templates/{random}/{random}",
+        Rule::Approve,
+    ),
+    Route {
+        method: Method::Post,
+        path: "/messaging/templates/{random}/{random}",
+        rule: Rule::Approve,
+        form: &[
+            ("subject", "Reminder"),
+            ("body", "Hello {{ first_name }}"),
+            ("action", "preview"),
+        ],
+    },
+    route(Method::Get, "/messaging/outbox", Rule::Platform),
+    route(
+        Method::Post,
+        "/messaging/outbox/{random}/retry",
+        Rule::Platform,
+    ),
     route(
         Method::Get,
         "/find-support/services/{random}/ask",
@@ -258,6 +282,17 @@ const ROUTES: &[Route] = &[
     route(Method::Post, "/follow-ups/{random}/done", Rule::Referral),
     route(Method::Get, "/people/{random}", Rule::Referral),
     route(Method::Post, "/people/{random}/consent", Rule::Referral),
+    route(Method::Post, "/people/{random}/messages", Rule::Referral),
+    route(
+        Method::Post,
+        "/referrals/services/{random}/reminders",
+        Rule::Referral,
+    ),
+    // Their own bearer token, never a session: open to all, refused
+    // without it.
+    route(Method::Post, "/callbacks/notify/status", Rule::Public),
+    route(Method::Post, "/callbacks/notify/inbound", Rule::Public),
+    route(Method::Get, "/metrics", Rule::Public),
     route(Method::Get, "/people/{random}/export", Rule::Referral),
     route(Method::Get, "/people/{random}/export.json", Rule::Referral),
     route(Method::Post, "/people/{random}/anonymise", Rule::Referral),

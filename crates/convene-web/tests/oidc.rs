@@ -27,14 +27,20 @@ impl Drop for ProviderProcess {
 
 fn start_provider(redirect_uri: &str, accounts: &str) -> ProviderProcess {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oidc");
-    if !dir.join("node_modules/oidc-provider").exists() {
-        let status = Command::new("npm")
-            .current_dir(&dir)
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .status()
-            .expect("run npm (Node.js and npm are needed for the OIDC tests)");
-        assert!(status.success(), "npm ci in tests/oidc failed");
-    }
+    // Tests run in parallel threads: one installs, the others wait for it
+    // (two `npm ci` at once in one folder break each other on a fresh
+    // machine).
+    static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        if !dir.join("node_modules/oidc-provider").exists() {
+            let status = Command::new("npm")
+                .current_dir(&dir)
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .status()
+                .expect("run npm (Node.js and npm are needed for the OIDC tests)");
+            assert!(status.success(), "npm ci in tests/oidc failed");
+        }
+    });
     let mut child = Command::new("node")
         .current_dir(&dir)
         .arg("provider.mjs")

@@ -28,6 +28,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the web server, with the background worker in the same process.
     Serve(ServeArgs),
+    /// Run only the background worker (messages, reminders, imports,
+    /// upkeep), for web servers started with --no-worker.
+    Worker,
     /// Apply database migrations and exit.
     Migrate,
     /// Create (or with --reset recreate) a demo database for a fictional town, then serve it.

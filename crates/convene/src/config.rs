@@ -41,7 +41,28 @@ pub const KEYS: &[&str] = &[
     "shutdown_grace_seconds",
     "log_level",
     "log_format",
+    "messages_provider",
+    "notify_api_key",
+    "notify_base_url",
+    "notify_sms_template_id",
+    "notify_email_template_id",
+    "notify_callback_token",
+    "smtp_url",
+    "smtp_from",
+    "metrics_token",
 ];
+
+/// Where messages go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessagesProvider {
+    /// Printed on the console and shown on the outbox page (the default).
+    Log,
+    /// GOV.UK Notify: texts and email.
+    Notify,
+    /// Email through an SMTP server; no texts.
+    Smtp,
+}
 
 /// Environment variables that start with `CONVENE_` but are not settings.
 const NOT_SETTINGS: &[&str] = &["CONVENE_TEST_"];
@@ -104,6 +125,29 @@ pub struct Config {
     /// A tracing filter such as `info` or `convene=debug,info`.
     pub log_level: String,
     pub log_format: LogFormat,
+    /// `log` (the default), `notify` or `smtp`.
+    pub messages_provider: MessagesProvider,
+    /// GOV.UK Notify's API key (`name-serviceid-secret`).
+    #[serde(serialize_with = "serialize_hidden")]
+    pub notify_api_key: SecretString,
+    pub notify_base_url: String,
+    /// A Notify text template whose content is `((body))`.
+    pub notify_sms_template_id: String,
+    /// A Notify email template with subject `((subject))` and body `((body))`.
+    pub notify_email_template_id: String,
+    /// The bearer token set for Notify's callbacks (delivery receipts and
+    /// replies); empty: callbacks are refused and delivery is polled.
+    #[serde(serialize_with = "serialize_hidden")]
+    pub notify_callback_token: SecretString,
+    /// `smtps://user:password@host:465` or `smtp://host:587?tls=required`.
+    #[serde(serialize_with = "serialize_redacted")]
+    pub smtp_url: SecretString,
+    /// The sender, like `Convene <no-reply@example.org>`.
+    pub smtp_from: String,
+    /// The bearer token Prometheus scrapes `/metrics` with; empty: only
+    /// from this machine.
+    #[serde(serialize_with = "serialize_hidden")]
+    pub metrics_token: SecretString,
 }
 
 impl Default for Config {
@@ -128,6 +172,15 @@ impl Default for Config {
             shutdown_grace_seconds: 30,
             log_level: "info".to_string(),
             log_format: LogFormat::Text,
+            messages_provider: MessagesProvider::Log,
+            notify_api_key: SecretString::from(""),
+            notify_base_url: "https://api.notifications.service.gov.uk".to_string(),
+            notify_sms_template_id: String::new(),
+            notify_email_template_id: String::new(),
+            notify_callback_token: SecretString::from(""),
+            smtp_url: SecretString::from(""),
+            smtp_from: String::new(),
+            metrics_token: SecretString::from(""),
         }
     }
 }

@@ -10,9 +10,11 @@ mod demo;
 mod export;
 mod import;
 mod keys;
+mod messaging;
 mod oidc;
 mod serve;
 mod tabular;
+mod worker;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve(args) => serve::run(&config, &args).await.map(|()| ExitCode::SUCCESS),
+        Command::Worker => worker::run(&config).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate => {
             let store = connect(&config).await?;
             let pending = store.pending_migrations().await?;

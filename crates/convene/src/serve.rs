@@ -10,6 +10,7 @@ use convene_jobs::Worker;
 use convene_store::{Store, instance};
 use convene_web::mail::ConsoleMailer;
 use convene_web::{AppState, WebSettings};
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -58,6 +59,10 @@ pub async fn serve(
     settings.import_from_private_addresses = config.import_from_private_addresses;
     settings.session_policy = config.session_policy();
     settings.demo_mode = demo_mode;
+    settings.notify_callback_token =
+        convene_web::Secret::new(config.notify_callback_token.expose_secret());
+    settings.metrics_token = convene_web::Secret::new(config.metrics_token.expose_secret());
+    let messenger = crate::messaging::messenger(config, keys.clone(), &base_url)?;
     let started = Instant::now();
     let directory = Arc::new(
         convene_search::load(&store)
@@ -81,6 +86,7 @@ pub async fn serve(
     let worker = (!args.no_worker).then(|| {
         Worker::new(store.clone(), clock)
             .with_keys(keys, keep_days)
+            .with_messenger(messenger)
             .spawn()
     });
 
@@ -149,7 +155,7 @@ async fn stopped(mut stopping: watch::Receiver<bool>) {
     let _ = stopping.wait_for(|stop| *stop).await;
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -11,6 +11,38 @@ use super::{Outcome, ReferralState};
 /// Below this many, a rate or median is not shown (the count still is).
 pub const SMALLEST_SHOWN: usize = 5;
 
+/// Appointments whose attendance was recorded, and how many of them were
+/// missed (did not attend, or was not brought).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attendance {
+    pub recorded: usize,
+    pub missed: usize,
+}
+
+impl Attendance {
+    /// Missed of recorded, when enough were recorded to say.
+    pub fn missed_rate(&self) -> Option<f64> {
+        (self.recorded >= SMALLEST_SHOWN).then(|| self.missed as f64 / self.recorded as f64)
+    }
+
+    pub fn add(&mut self, missed: bool) {
+        self.recorded += 1;
+        if missed {
+            self.missed += 1;
+        }
+    }
+}
+
+/// A service's appointments over a period, split by whether a reminder
+/// was delivered to the family beforehand: the effect reminders have on
+/// missed appointments, with the counts behind each rate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReminderEffect {
+    pub service: String,
+    pub with_reminder: Attendance,
+    pub without_reminder: Attendance,
+}
+
 /// What is known of one referral, for measuring.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReferralFacts {
@@ -102,6 +134,22 @@ pub fn measure(facts: &[ReferralFacts]) -> Measures {
         appointments_missed: missed,
         did_not_attend_rate: rate(missed, kept + missed),
         outcomes,
+    }
+}
+
+#[cfg(test)]
+mod reminder_tests {
+    use super::*;
+
+    #[test]
+    fn a_missed_rate_needs_enough_appointments() {
+        let mut few = Attendance::default();
+        for missed in [true, false, false, false] {
+            few.add(missed);
+        }
+        assert_eq!((few.recorded, few.missed, few.missed_rate()), (4, 1, None));
+        few.add(false);
+        assert_eq!(few.missed_rate(), Some(0.2));
     }
 }
 

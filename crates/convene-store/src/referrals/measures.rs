@@ -1,13 +1,14 @@
 //! The facts behind referral measures, read for the referrals an
 //! organisation received or made.
 
-use convene_domain::referrals::measures::ReferralFacts;
+use chrono::{DateTime, Utc};
+use convene_domain::referrals::measures::{ReferralFacts, ReminderEffect};
 use convene_domain::referrals::{AppointmentStatus, ReferralState};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::entities::{appointment, referral, referral_event};
+use crate::entities::{appointment, outbox_message, referral, referral_event, service};
 
 /// Which referrals: those an organisation received, or made.
 #[derive(Debug, Clone, Copy)]
@@ -90,4 +91,71 @@ pub async fn facts<C: ConnectionTrait>(
             })
         })
         .collect()
+}
+
+/// For each service of `organisation`, its appointments from `from` to
+/// `to` whose attendance was recorded, split by whether a reminder was
+/// delivered to the family first. Services with none are left out.
+pub async fn reminder_effect<C: ConnectionTrait>(
+    conn: &C,
+    organisation: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<ReminderEffect>, StoreError> {
+    let referrals: std::collections::HashMap<Uuid, Uuid> = referral::Entity::find()
+        .filter(referral::Column::ReceivingOrganisationId.eq(organisation))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.service_id))
+        .collect();
+    let ids: Vec<Uuid> = referrals.keys().copied().collect();
+    let recorded = [
+        AppointmentStatus::Attended,
+        AppointmentStatus::DidNotAttend,
+        AppointmentStatus::WasNotBrought,
+    ]
+    .map(|s| s.code());
+    let mut by_service = std::collections::BTreeMap::<Uuid, ReminderEffect>::new();
+    for chunk in ids.chunks(500) {
+        let appointments = appointment::Entity::find()
+            .filter(appointment::Column::ReferralId.is_in(chunk.iter().copied()))
+            .filter(appointment::Column::StartsAt.gte(from))
+            .filter(appointment::Column::StartsAt.lt(to))
+            .filter(appointment::Column::Status.is_in(recorded))
+            .all(conn)
+            .await?;
+        let reminded: std::collections::HashSet<Uuid> = outbox_message::Entity::find()
+            .filter(outbox_message::Column::ReferralId.is_in(chunk.iter().copied()))
+            .filter(outbox_message::Column::Kind.eq("reminder"))
+            .filter(outbox_message::Column::Status.eq("delivered"))
+            .all(conn)
+            .await?
+            .into_iter()
+            .filter_map(|m| m.appointment_id)
+            .collect();
+        for a in appointments {
+            let Some(service) = referrals.get(&a.referral_id) else {
+                continue;
+            };
+            let missed = a.status != AppointmentStatus::Attended.code();
+            let effect = by_service.entry(*service).or_default();
+            if reminded.contains(&a.id) {
+                effect.with_reminder.add(missed);
+            } else {
+                effect.without_reminder.add(missed);
+            }
+        }
+    }
+    let mut effects = Vec::new();
+    for (id, mut effect) in by_service {
+        effect.service = service::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|s| s.name)
+            .unwrap_or_default();
+        effects.push(effect);
+    }
+    effects.sort_by(|a, b| a.service.cmp(&b.service));
+    Ok(effects)
 }

@@ -143,7 +143,7 @@ struct SearchPage {
     page_number: u64,
     pages: u64,
     export_query: String,
-    actions: [AuditAction; 35],
+    actions: [AuditAction; 37],
     scoped: bool,
 }
 

@@ -8,7 +8,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use convene_domain::audit::AuditAction;
 use convene_domain::directory::schedules::london_time;
+use convene_domain::messaging::reminders::{ServiceReminders, parse_days};
 use convene_store::directory::services;
+use convene_store::messaging::settings as reminder_settings;
 use convene_store::people::records as people;
 use convene_store::referrals::ReferralSummary;
 use convene_store::referrals::follow_ups::{self, FollowUp};
@@ -34,6 +36,22 @@ pub struct Intake {
     pub name: String,
     pub paused: bool,
     pub capacity: String,
+    pub reminders: ServiceReminders,
+}
+
+impl Intake {
+    pub fn reminder_days(&self) -> String {
+        self.reminders
+            .days_before
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn reminder_phone(&self) -> &str {
+        self.reminders.phone.as_deref().unwrap_or("")
+    }
 }
 
 pub struct OrganisationLists {
@@ -108,6 +126,7 @@ pub async fn list(
                 name: service.name,
                 paused,
                 capacity: capacity.map(|c| c.to_string()).unwrap_or_default(),
+                reminders: reminder_settings::of_service(conn, service.id).await?,
             });
         }
         let mut joining = Vec::new();
@@ -160,6 +179,54 @@ pub async fn done(
 
 /// Pauses or resumes a service's new referrals, and sets its capacity, for
 /// a practitioner of the organisation that runs it.
+/// A service's appointment reminders: when they go, whether the service
+/// is sensitive (reminders then say only the date, time and phone number),
+/// whether they may name it, and the number families call.
+pub async fn set_reminders(
+    State(state): State<AppState>,
+    address: crate::client::ClientAddress,
+    who: Practitioner,
+    Path(id): Path<Uuid>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let service = services::row(state.store.conn(), id)
+        .await?
+        .filter(|s| who.organisations.contains(&s.organisation_id))
+        .ok_or(AppError::NotFound)?;
+    let values = super::pairs(&body);
+    let days = parse_days(&super::field(&values, "days"))
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let phone = super::field(&values, "phone");
+    if phone.chars().count() > 30 {
+        return Err(AppError::BadRequest(
+            "the phone number must be 30 characters or fewer".into(),
+        ));
+    }
+    let settings = ServiceReminders {
+        days_before: days,
+        sensitive: super::field(&values, "sensitive") == "yes",
+        name_allowed: super::field(&values, "name_allowed") == "yes",
+        phone: Some(phone).filter(|p| !p.is_empty()),
+    };
+    let entry = who
+        .visitor
+        .audit(AuditAction::MessagingChanged, &state, &address)
+        .by_organisation(Some(service.organisation_id))
+        .on("service", service.id)
+        .because("appointment reminders changed");
+    let (by, now) = (who.visitor.account.id, state.clock.now());
+    state
+        .store
+        .transaction(move |txn| {
+            Box::pin(async move {
+                reminder_settings::set(txn, id, &settings, by, now).await?;
+                audit::record_in(txn, entry).await
+            })
+        })
+        .await?;
+    Ok(Redirect::to("/referrals").into_response())
+}
+
 pub async fn set_intake(
     State(state): State<AppState>,
     address: crate::client::ClientAddress,

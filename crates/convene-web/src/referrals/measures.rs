@@ -4,11 +4,14 @@
 //! `SMALLEST_SHOWN`).
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use convene_domain::referrals::measures::{Measures, SMALLEST_SHOWN, measure};
+use convene_domain::referrals::measures::{
+    Attendance, Measures, ReminderEffect, SMALLEST_SHOWN, measure,
+};
 use convene_store::organisations;
-use convene_store::referrals::measures::{Side, facts};
+use convene_store::referrals::measures::{Side, facts, reminder_effect};
+use serde::Deserialize;
 
 use super::Practitioner;
 use crate::error::AppError;
@@ -19,6 +22,21 @@ pub struct Row {
     pub organisation: String,
     pub received: Measures,
     pub made: Measures,
+    pub reminders: Vec<ReminderEffect>,
+}
+
+/// The periods reminders' effect can be measured over, in months.
+const PERIODS: [(u32, &str); 4] = [
+    (3, "The last 3 months"),
+    (6, "The last 6 months"),
+    (12, "The last 12 months"),
+    (36, "The last 3 years"),
+];
+
+#[derive(Debug, Deserialize)]
+pub struct Period {
+    #[serde(default)]
+    months: Option<String>,
 }
 
 #[derive(Template)]
@@ -27,6 +45,8 @@ struct MeasuresPage {
     page: Page,
     rows: Vec<Row>,
     smallest: usize,
+    months: u32,
+    periods: Vec<(u32, &'static str)>,
 }
 
 impl MeasuresPage {
@@ -34,6 +54,25 @@ impl MeasuresPage {
         rate.map_or_else(
             || format!("not shown (fewer than {})", self.smallest),
             |r| format!("{:.0}%", r * 100.0),
+        )
+    }
+
+    fn period_label(&self) -> String {
+        PERIODS
+            .iter()
+            .find(|(m, _)| *m == self.months)
+            .map_or("the chosen period", |(_, label)| label)
+            .to_lowercase()
+    }
+
+    fn missed(&self, attendance: &Attendance) -> String {
+        let rate = attendance.missed_rate().map_or_else(
+            || format!("rate not shown (fewer than {})", self.smallest),
+            |r| format!("{:.0}%", r * 100.0),
+        );
+        format!(
+            "{} of {} missed: {rate}",
+            attendance.missed, attendance.recorded
         )
     }
 
@@ -49,8 +88,19 @@ pub async fn show(
     State(state): State<AppState>,
     page: Page,
     who: Practitioner,
+    Query(period): Query<Period>,
 ) -> Result<Response, AppError> {
     let conn = state.store.conn();
+    // An unknown period falls back to a year rather than failing.
+    let months = period
+        .months
+        .and_then(|m| m.parse::<u32>().ok())
+        .filter(|m| PERIODS.iter().any(|(p, _)| p == m))
+        .unwrap_or(12);
+    let to = state.clock.now();
+    let from = to
+        .checked_sub_months(chrono::Months::new(months))
+        .unwrap_or(to);
     let mut rows = Vec::new();
     for organisation in &who.organisations {
         rows.push(Row {
@@ -60,6 +110,7 @@ pub async fn show(
                 .unwrap_or_default(),
             received: measure(&facts(conn, Side::Received(*organisation)).await?),
             made: measure(&facts(conn, Side::Made(*organisation)).await?),
+            reminders: reminder_effect(conn, *organisation, from, to).await?,
         });
     }
     Ok(Html(
@@ -67,6 +118,8 @@ pub async fn show(
             page,
             rows,
             smallest: SMALLEST_SHOWN,
+            months,
+            periods: PERIODS.to_vec(),
         }
         .render()?,
     )

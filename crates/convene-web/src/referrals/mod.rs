@@ -40,6 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/referrals", get(lists::list))
         .route("/referrals/measures", get(measures::show))
         .route("/referrals/services/{id}/intake", post(lists::set_intake))
+        .route(
+            "/referrals/services/{id}/reminders",
+            post(lists::set_reminders),
+        )
         .route("/referrals/new", get(form::new_form).post(form::create))
         .route("/referrals/{id}", get(show::show))
         .route("/referrals/{id}/move", post(show::move_on))
@@ -51,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/follow-ups/{id}/done", post(lists::done))
         .route("/people/{id}", get(person::show))
         .route("/people/{id}/consent", post(person::record_consent))
+        .route("/people/{id}/messages", post(person::set_messages))
         .route("/people/{id}/export", get(rights::export_page))
         .route("/people/{id}/export.json", get(rights::export_json))
         .route("/people/{id}/anonymise", post(rights::anonymise))

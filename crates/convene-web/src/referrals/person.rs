@@ -14,6 +14,7 @@ use convene_domain::people::transitions::TransitionKind;
 use convene_domain::referrals::ReferralState;
 use convene_store::directory::services;
 use convene_store::identity::accounts;
+use convene_store::messaging::opt_outs;
 use convene_store::people::Person;
 use convene_store::people::records as people;
 use convene_store::people::shares::{self, ShareKind};
@@ -61,6 +62,8 @@ struct PersonPage {
     school: String,
     postcode: String,
     contact: String,
+    /// The family asked (or replied STOP) for no more messages.
+    stopped: bool,
     chronology: Vec<Entry>,
     looks: Vec<Look>,
 }
@@ -211,6 +214,67 @@ pub async fn record_consent(
         Err(convene_store::StoreError::Refused(reason)) => Err(AppError::BadRequest(reason)),
         Err(other) => Err(other.into()),
     }
+}
+
+/// Stops (or starts again) reminders and other messages to the person's
+/// phone and email, as the family asked a member of staff. Audited.
+pub async fn set_messages(
+    State(state): State<AppState>,
+    page: Page,
+    address: ClientAddress,
+    who: Practitioner,
+    Path(id): Path<Uuid>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (person, organisation) = party(&state, &who, id).await?;
+    let values = pairs(&body);
+    let stop = match field(&values, "messages").as_str() {
+        "stop" => true,
+        "start" => false,
+        _ => {
+            return Err(AppError::BadRequest(
+                "choose whether to stop or start messages".into(),
+            ));
+        }
+    };
+    let d = &person.details;
+    let indexes = opt_outs::indexes_of(&state.keys, d.phone.as_deref(), d.email.as_deref());
+    if indexes.is_empty() {
+        return Err(AppError::BadRequest(
+            "there is no phone number or email address to stop messages to".into(),
+        ));
+    }
+    let (now, by) = (state.clock.now(), who.visitor.account.id);
+    let entry = who
+        .visitor
+        .audit(AuditAction::MessagesStopped, &state, &address)
+        .by_organisation(Some(organisation))
+        .on("person", id)
+        .about(id)
+        .because(if stop {
+            "stopped by staff"
+        } else {
+            "started again by staff"
+        });
+    state
+        .store
+        .transaction(move |txn| {
+            Box::pin(async move {
+                if stop {
+                    opt_outs::opt_out(txn, &indexes, "staff", Some(by), now).await?;
+                } else {
+                    opt_outs::opt_in(txn, &indexes).await?;
+                }
+                audit::record_in(txn, entry).await
+            })
+        })
+        .await?;
+    let what = if stop {
+        "Messages stopped: no more reminders will be sent to their phone or email."
+    } else {
+        "Messages started again: reminders will be sent."
+    };
+    Ok(Html(Recorded { page, id, what }.render()?).into_response())
 }
 
 pub async fn show(
@@ -402,6 +466,11 @@ pub async fn show(
             .as_ref()
             .map(|p| p.as_str().to_string())
             .unwrap_or_default(),
+        stopped: opt_outs::any_opted_out(
+            conn,
+            &opt_outs::indexes_of(&state.keys, d.phone.as_deref(), d.email.as_deref()),
+        )
+        .await?,
         contact: [d.phone.clone(), d.email.clone()]
             .into_iter()
             .flatten()

@@ -70,6 +70,7 @@ struct ShowPage {
     shares: Vec<ShareEntry>,
     appointments: Vec<Appointment>,
     follow_ups: Vec<FollowUp>,
+    messages: Vec<MessageView>,
     onward: Vec<(Uuid, String)>,
     outcomes: Vec<(&'static str, &'static str)>,
     errors: FormErrors,
@@ -223,6 +224,7 @@ pub async fn render(
                     && super::may_see_follow_up(who, seen.organisation, f.kind)
             })
             .collect(),
+        messages: messages_of(state, referral.id).await?,
         onward,
         outcomes: Outcome::ALL.iter().map(|o| (o.code(), o.label())).collect(),
         status_is_error: !errors.is_empty(),
@@ -235,6 +237,49 @@ pub async fn render(
         StatusCode::OK
     };
     Ok((status, Html(body.render()?)).into_response())
+}
+
+/// A message about the referral: what it was, how it went, and what
+/// became of it. Never its text or the family's address.
+pub struct MessageView {
+    what: &'static str,
+    how: &'static str,
+    when: String,
+    status: &'static str,
+    colour: &'static str,
+    reason: Option<String>,
+}
+
+async fn messages_of(state: &AppState, referral: Uuid) -> Result<Vec<MessageView>, AppError> {
+    let messages =
+        convene_store::messaging::outbox::of_referral(state.store.conn(), referral).await?;
+    Ok(messages
+        .into_iter()
+        .map(|m| {
+            let (status, colour) = match m.status.as_str() {
+                "queued" if m.attempts > 0 => ("Trying again", "yellow"),
+                "queued" => ("Waiting to send", "grey"),
+                "sent" => ("Sent", "blue"),
+                "delivered" => ("Delivered", "green"),
+                "undelivered" => ("Not delivered", "red"),
+                "failed" => ("Could not send", "red"),
+                _ => ("Not sent", "grey"),
+            };
+            let at = m.delivered_at.or(m.sent_at).unwrap_or(m.next_attempt_at);
+            MessageView {
+                what: m.kind().map_or("Message", |k| k.label()),
+                how: match m.channel.as_str() {
+                    "sms" => "Text message",
+                    "email" => "Email",
+                    _ => "Text or email",
+                },
+                when: london_time(at).format("%-d %B %Y at %H:%M").to_string(),
+                status,
+                colour,
+                reason: m.last_error,
+            }
+        })
+        .collect())
 }
 
 async fn event_view(state: &AppState, event: &ReferralEvent) -> Result<EventView, AppError> {
