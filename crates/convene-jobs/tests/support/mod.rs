@@ -8,6 +8,7 @@
 #[path = "../../../convene-store/tests/common/mod.rs"]
 mod common;
 pub use common::*;
+pub mod fake_notify;
 
 use std::sync::{Arc, Mutex};
 

@@ -268,7 +268,9 @@ pub async fn mark_failed_attempt<C: ConnectionTrait>(
             Expr::value(if give_up { "failed" } else { "queued" }),
         )
         .col_expr(Column::Attempts, Expr::value(attempts))
-        .col_expr(Column::Claims, Expr::value(attempts))
+        // A failed attempt may still have reached the provider (a timeout
+        // after it took the message): the next attempt asks it first.
+        .col_expr(Column::Claims, Expr::value(attempts + 1))
         .col_expr(Column::NextAttemptAt, Expr::value(now + backoff(attempts)))
         .col_expr(Column::LastError, Expr::value(clip(reason)))
         .col_expr(Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
@@ -436,23 +438,28 @@ pub async fn poll_later<C: ConnectionTrait>(
     Ok(())
 }
 
-/// An administrator sends a failed or undelivered message again.
+/// An administrator sends a failed or undelivered message again. One the
+/// provider reported undelivered is sent anew; one that failed may yet
+/// have reached the provider (a timeout), so the provider is asked first.
 pub async fn retry<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let again = Condition::any()
-        .add(Column::Status.eq("failed"))
-        .add(Column::Status.eq("undelivered"));
+    let status = get(conn, id).await?.map(|m| m.status);
+    let claims = match status.as_deref() {
+        Some("undelivered") => 0,
+        _ => 1,
+    };
     let done = Entity::update_many()
         .col_expr(Column::Status, Expr::value("queued"))
         .col_expr(Column::Attempts, Expr::value(0))
-        .col_expr(Column::Claims, Expr::value(0))
+        .col_expr(Column::Claims, Expr::value(claims))
         .col_expr(Column::ProviderId, Expr::value(None::<String>))
         .col_expr(Column::NextAttemptAt, Expr::value(now))
         .filter(Column::Id.eq(id))
-        .filter(again)
+        .filter(Column::Status.is_in(["failed", "undelivered"]))
+        .filter(Column::Status.eq(status.unwrap_or_default()))
         .exec(conn)
         .await?;
     if done.rows_affected == 1 {
