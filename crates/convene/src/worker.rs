@@ -14,6 +14,8 @@ use crate::config::Config;
 use crate::connect;
 
 pub async fn run(config: &Config) -> anyhow::Result<()> {
+    // Bad provider settings stop it before anything else happens.
+    crate::messaging::provider(config)?;
     let store = connect(config).await?;
     store.migrate().await.context("apply migrations")?;
     let keys = Arc::new(crate::keys::load_and_verify(config, &store).await?);
