@@ -55,6 +55,13 @@ export async function administrationPagesAreAccessible({ browser, baseUrl }) {
   await go(page, "a:has-text('Administration')");
   await page.waitForURL(`${baseUrl}/admin`);
   await assertAccessible(page, "administration page");
+  // The outbox: what was sent, never a family's number.
+  await go(page, "a:has-text('Messages: the outbox')");
+  await assertAccessible(page, "outbox");
+  assert(!/07\d{3} ?\d{6}/.test(await page.locator("main").innerText()), "no family phone number on the outbox page");
+  await page.goto(`${baseUrl}/messaging/outbox?status=queued`);
+  await assertAccessible(page, "outbox, queued only");
+  await page.goto(`${baseUrl}/admin`);
   await go(page, "a:has-text('Accounts at Northgate Primary School')");
   await page.waitForURL(/\/organisations\/.+\/users$/);
   assert(await page.getByRole("cell", { name: /Amina Khan/ }).first().isVisible(), "members listed");

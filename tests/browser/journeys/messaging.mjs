@@ -1,8 +1,8 @@
 // Messages: a coordinator edits a reminder's wording (a template that
 // would fail is refused with a clear error, a good one is previewed and
-// saved, then the built-in wording restored); an administrator reads the
-// outbox; a service's practitioner reads the reminders' effect on the
-// measures page and a family's record with its "stop messages" control.
+// saved, then the built-in wording restored); a service's practitioner
+// reads the reminders' effect on the measures page, its reminder settings
+// and a family's record with its "stop messages" control.
 // Accessible throughout.
 import { assert, assertAccessible, assertNoProblems, expectStatus, go, newPage, signIn } from "../lib.mjs";
 
@@ -36,21 +36,6 @@ export async function aCoordinatorRewordsTheReminder({ browser, baseUrl }) {
   await page.goto(`${baseUrl}/messaging/templates/reminder/english`);
   assert((await page.inputValue("#body")).startsWith("Hello {{ first_name }}, this is a reminder"), "built-in again");
   assertNoProblems(page, "template journey");
-  await context.close();
-}
-
-export async function anAdministratorReadsTheOutbox({ browser, baseUrl }) {
-  const context = await browser.newContext();
-  const page = await newPage(context);
-  await signIn(page, baseUrl, "admin@brackenbury.example");
-  await page.goto(`${baseUrl}/messaging/outbox`);
-  assert((await page.locator("h1").innerText()).length > 0, "an outbox heading");
-  await assertAccessible(page, "outbox");
-  await page.goto(`${baseUrl}/messaging/outbox?status=queued`);
-  await assertAccessible(page, "outbox, queued only");
-  const text = await page.locator("main").innerText();
-  assert(!/07\d{3} ?\d{6}/.test(text), "no family phone number on the outbox page");
-  assertNoProblems(page, "outbox journey");
   await context.close();
 }
 
