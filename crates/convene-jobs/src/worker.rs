@@ -68,7 +68,14 @@ impl Task {
                 Ok(())
             }
             Self::Notices { .. } => {
-                let told = notices::tell_overdue(store.conn(), clock.now()).await?;
+                // Marking a follow-up told and queuing its notice commit
+                // together, or neither does.
+                let now = clock.now();
+                let told = store
+                    .transaction(move |txn| {
+                        Box::pin(async move { notices::tell_overdue(txn, now).await })
+                    })
+                    .await?;
                 if told > 0 {
                     tracing::info!(told, "organisations told of overdue follow-ups");
                 }

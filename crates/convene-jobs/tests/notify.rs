@@ -35,6 +35,7 @@ fn sms() -> Outgoing {
         to: PHONE.to_string(),
         subject: String::new(),
         body: BODY.to_string(),
+        family: true,
     }
 }
 
@@ -45,6 +46,7 @@ fn email() -> Outgoing {
         to: EMAIL.to_string(),
         subject: "Your appointment on Tuesday".to_string(),
         body: BODY.to_string(),
+        family: false,
     }
 }
 

@@ -253,8 +253,68 @@ store_test!(
     }
 );
 
+/// Takes every message and, asked later, reports what it was told to.
+#[derive(Debug)]
+struct Reports(convene_domain::messaging::delivery::DeliveryReport);
+
+impl Provider for Reports {
+    fn send<'a>(&'a self, message: &'a Outgoing) -> Pending<'a, Accepted> {
+        Box::pin(async move {
+            Ok(Accepted {
+                provider_id: Some(format!("p-{}", message.reference)),
+            })
+        })
+    }
+
+    fn report<'a>(
+        &'a self,
+        _provider_id: &'a str,
+    ) -> Pending<'a, Option<convene_domain::messaging::delivery::DeliveryReport>> {
+        Box::pin(async move { Ok(Some(self.0.clone())) })
+    }
+}
+
 store_test!(
-    the_log_provider_reports_delivery_when_polled,
+    delivery_is_polled_where_no_receipt_came,
+    |store| async move {
+        use convene_domain::messaging::delivery::DeliveryReport;
+        let clock = ManualClock::new(t0());
+        let shared: SharedClock = Arc::new(clock.clone());
+        let referral = draft(&store, &world(&store).await).await;
+        let id = outbox::enqueue(store.conn(), &notice(1, referral, t0()), t0())
+            .await
+            .unwrap();
+        let delivers = Reports(DeliveryReport::Delivered);
+        let m = Messenger {
+            provider: Arc::new(Reports(DeliveryReport::Pending)),
+            keys: None,
+            base_url: "https://convene.example.org".into(),
+        };
+        deliver_due(&store, &shared, &m).await.unwrap();
+        assert_eq!(
+            outbox::get(store.conn(), id).await.unwrap().unwrap().status,
+            "sent"
+        );
+        // Not before ten minutes; then still pending; then delivered.
+        let pending = Reports(DeliveryReport::Pending);
+        let poll = convene_jobs::messaging::poll_reports;
+        assert_eq!(poll(&store, &shared, &pending).await.unwrap(), 0);
+        clock.advance(Duration::minutes(11));
+        assert_eq!(poll(&store, &shared, &pending).await.unwrap(), 0);
+        assert_eq!(
+            outbox::get(store.conn(), id).await.unwrap().unwrap().status,
+            "sent"
+        );
+        clock.advance(Duration::minutes(31));
+        assert_eq!(poll(&store, &shared, &delivers).await.unwrap(), 1);
+        let message = outbox::get(store.conn(), id).await.unwrap().unwrap();
+        assert_eq!(message.status, "delivered");
+        assert_eq!(message.delivered_at, Some(clock.now()));
+    }
+);
+
+store_test!(
+    the_log_provider_prints_but_reports_nothing_delivered,
     |store| async move {
         let clock = ManualClock::new(t0());
         let shared: SharedClock = Arc::new(clock.clone());
@@ -264,18 +324,15 @@ store_test!(
             .unwrap();
         let m = Messenger::log("https://convene.example.org");
         deliver_due(&store, &shared, &m).await.unwrap();
-        assert_eq!(
-            outbox::get(store.conn(), id).await.unwrap().unwrap().status,
-            "sent"
-        );
-        clock.advance(Duration::minutes(11));
-        let changed = convene_jobs::messaging::poll_reports(&store, &shared, &LogProvider)
+        clock.advance(Duration::hours(1));
+        convene_jobs::messaging::poll_reports(&store, &shared, &LogProvider)
             .await
             .unwrap();
-        assert_eq!(changed, 1);
         let message = outbox::get(store.conn(), id).await.unwrap().unwrap();
-        assert_eq!(message.status, "delivered");
-        assert_eq!(message.delivered_at, Some(clock.now()));
+        assert_eq!(
+            (message.status.as_str(), message.provider_id),
+            ("sent", None)
+        );
     }
 );
 
@@ -484,5 +541,57 @@ store_test!(
         .unwrap();
         assert_eq!(again.len(), 20);
         assert!(again.iter().all(|m| m.maybe_sent_before()));
+    }
+);
+
+store_test!(
+    a_worker_whose_claim_lapsed_does_not_send,
+    |store| async move {
+        let referral = draft(&store, &world(&store).await).await;
+        outbox::enqueue(store.conn(), &notice(1, referral, t0()), t0())
+            .await
+            .unwrap();
+        let slow = outbox::claim_due(store.conn(), t0(), Duration::minutes(5), 10)
+            .await
+            .unwrap();
+        // The slow worker's lease lapses and another takes the message.
+        let later = t0() + Duration::minutes(6);
+        let quick = outbox::claim_due(store.conn(), later, Duration::minutes(5), 10)
+            .await
+            .unwrap();
+        assert_eq!(quick.len(), 1);
+        assert!(
+            !outbox::still_mine(store.conn(), &slow[0], later, Duration::minutes(5))
+                .await
+                .unwrap()
+        );
+        assert!(
+            outbox::still_mine(store.conn(), &quick[0], later, Duration::minutes(5))
+                .await
+                .unwrap()
+        );
+        // The slow worker's late record changes nothing.
+        let sent_as = outbox::SentAs {
+            channel: "email",
+            subject: None,
+            body: None,
+            provider_id: None,
+        };
+        outbox::mark_sent(store.conn(), &slow[0], &sent_as, later)
+            .await
+            .unwrap();
+        let message = outbox::get(store.conn(), slow[0].id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(message.status, "queued");
+        outbox::mark_sent(store.conn(), &quick[0], &sent_as, later)
+            .await
+            .unwrap();
+        let message = outbox::get(store.conn(), slow[0].id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(message.status, "sent");
     }
 );

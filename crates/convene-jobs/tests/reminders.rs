@@ -401,3 +401,124 @@ store_test!(
         assert!(before.is_empty());
     }
 );
+
+store_test!(
+    a_child_reached_only_through_the_referrer_means_no_reminder_to_the_parent,
+    |store| async move {
+        let w = world(&store).await;
+        family_contact(&store, &w, |_| {}).await;
+        let mut child = records::get(store.conn(), &w.keys, w.child)
+            .await
+            .unwrap()
+            .unwrap()
+            .details;
+        child.contact_preference = Some(convene_domain::people::ContactPreference::ThroughReferrer);
+        records::update(store.conn(), &w.keys, w.child, &child, t0())
+            .await
+            .unwrap();
+        let t = utc(2026, 11, 20, 9, 0);
+        let referral = accepted_referral(&store, &w, t).await;
+        book(&store, referral, utc(2026, 11, 24, 10, 0), t, w.worker).await;
+        let clock = ManualClock::new(t);
+        let recorder = Recorder::new(Arc::new(clock.clone()));
+        run_until(
+            &store,
+            &clock,
+            &messenger(recorder.clone(), &w),
+            utc(2026, 11, 24, 0, 0),
+            Duration::hours(1),
+        )
+        .await;
+        assert!(
+            recorder.texts().is_empty(),
+            "the parent has a phone, but no text"
+        );
+        let skipped = &reminders_of(&store, referral).await[0];
+        assert_eq!(
+            (skipped.status.as_str(), skipped.last_error.as_deref()),
+            (
+                "skipped",
+                Some("the family is contacted only through the referrer")
+            )
+        );
+    }
+);
+
+store_test!(
+    an_evening_appointment_is_reminded_at_eight_the_evening_before,
+    |store| async move {
+        let w = world(&store).await;
+        family_contact(&store, &w, |_| {}).await;
+        let t = utc(2026, 11, 20, 9, 0);
+        let referral = accepted_referral(&store, &w, t).await;
+        // 21:00 GMT: the day-before reminder is due at 20:00, and goes then.
+        book(&store, referral, utc(2026, 11, 25, 21, 0), t, w.worker).await;
+        let clock = ManualClock::new(t);
+        let recorder = Recorder::new(Arc::new(clock.clone()));
+        run_until(
+            &store,
+            &clock,
+            &messenger(recorder.clone(), &w),
+            utc(2026, 11, 25, 12, 0),
+            Duration::minutes(30),
+        )
+        .await;
+        let at: Vec<_> = recorder.texts().iter().map(|h| h.at).collect();
+        assert_eq!(at, vec![utc(2026, 11, 24, 20, 0)]);
+    }
+);
+
+store_test!(
+    a_text_too_long_with_real_names_goes_without_the_service_name,
+    |store| async move {
+        let w = world(&store).await;
+        // A name outside the GSM alphabet makes the text Unicode (70
+        // characters a message).
+        family_contact(&store, &w, |d| d.given_name = "Łucja".into()).await;
+        let named = ServiceReminders {
+            days_before: vec![1],
+            sensitive: false,
+            name_allowed: true,
+            phone: Some("01632 960 222".into()),
+        };
+        settings::set(store.conn(), w.service, &named, w.worker, t0())
+            .await
+            .unwrap();
+        let long = Template {
+            subject: "Reminder".into(),
+            body: "Hello {{ first_name }}, this is a reminder of your appointment{% if service_name %} with {{ service_name }} (for families in Brackenbury){% endif %} on {{ date }} at {{ time }}. If you cannot come, please call {{ phone }}. Please arrive early.".into(),
+        };
+        templates::save(
+            store.conn(),
+            MessageKind::Reminder,
+            "english",
+            &long,
+            w.worker,
+            t0(),
+        )
+        .await
+        .unwrap();
+        let t = utc(2026, 11, 20, 9, 0);
+        let referral = accepted_referral(&store, &w, t).await;
+        book(&store, referral, utc(2026, 11, 24, 10, 0), t, w.worker).await;
+        let clock = ManualClock::new(t);
+        let recorder = Recorder::new(Arc::new(clock.clone()));
+        run_until(
+            &store,
+            &clock,
+            &messenger(recorder.clone(), &w),
+            utc(2026, 11, 24, 0, 0),
+            Duration::hours(1),
+        )
+        .await;
+        let body = recorder.texts()[0].message.body.clone();
+        assert!(
+            body.starts_with("Hello Łucja, this is a reminder of your appointment on"),
+            "{body}"
+        );
+        assert!(
+            convene_domain::messaging::templates::sms_fragments(&body) <= 3,
+            "{body}"
+        );
+    }
+);

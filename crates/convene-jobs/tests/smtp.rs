@@ -140,6 +140,7 @@ fn email(to: &str) -> Outgoing {
         to: to.to_string(),
         subject: "Your appointment on Tuesday".to_string(),
         body: BODY.to_string(),
+        family: false,
     }
 }
 

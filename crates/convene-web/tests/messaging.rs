@@ -220,7 +220,7 @@ async fn sent_notice(app: &TestApp) -> Uuid {
         app.now(),
     );
     let id = outbox::enqueue(conn, &notice, app.now()).await.unwrap();
-    outbox::claim_due(conn, app.now(), Duration::minutes(5), 10)
+    let claimed = outbox::claim_due(conn, app.now(), Duration::minutes(5), 10)
         .await
         .unwrap();
     let sent_as = SentAs {
@@ -229,7 +229,7 @@ async fn sent_notice(app: &TestApp) -> Uuid {
         body: None,
         provider_id: Some(format!("notify-{id}")),
     };
-    outbox::mark_sent(conn, id, &sent_as, app.now())
+    outbox::mark_sent(conn, &claimed[0], &sent_as, app.now())
         .await
         .unwrap();
     id
@@ -294,9 +294,28 @@ async fn notify_receipts_are_checked_and_recorded_once() {
     );
     assert_eq!(status(&app).await, delivered);
 
-    // A permanent failure is kept for staff; bad bodies change nothing.
+    // A late receipt about another send (a different Notify id) does not
+    // touch this one.
     let other = sent_notice(&app).await;
-    let failed = format!(r#"{{"id":"n2","reference":"{other}","status":"permanent-failure"}}"#);
+    let stale =
+        format!(r#"{{"id":"notify-old","reference":"{other}","status":"permanent-failure"}}"#);
+    let ignored = app
+        .send(callback(
+            "/callbacks/notify/status",
+            Some("receipts-7f3a"),
+            &stale,
+        ))
+        .await;
+    assert_eq!(ignored.body, "Already recorded");
+    let still = outbox::get(app.store().conn(), other)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.status, "sent");
+
+    // A permanent failure is kept for staff; bad bodies change nothing.
+    let failed =
+        format!(r#"{{"id":"notify-{other}","reference":"{other}","status":"permanent-failure"}}"#);
     app.send(callback(
         "/callbacks/notify/status",
         Some("receipts-7f3a"),

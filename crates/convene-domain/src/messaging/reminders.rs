@@ -121,7 +121,8 @@ impl ReminderPolicy {
     /// The first moment at or after `now` inside the sending hours.
     pub fn next_sending_time(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         let local = now.with_timezone(&London).naive_local();
-        if local.time() >= self.earliest && local.time() < self.latest {
+        // Inclusive, as `due_times` is: a reminder due at 20:00 goes then.
+        if local.time() >= self.earliest && local.time() <= self.latest {
             return now;
         }
         let day = if local.time() < self.earliest {

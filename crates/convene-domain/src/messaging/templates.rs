@@ -17,6 +17,13 @@ use super::delivery::Channel;
 /// The longest text message Convene sends, in fragments.
 pub const MAX_SMS_FRAGMENTS: usize = 3;
 
+/// The longest template text accepted, in characters.
+const MAX_SUBJECT: usize = 200;
+const MAX_BODY: usize = 4000;
+
+/// Instructions a render may take (a plain message takes a few dozen).
+const FUEL: u64 = 50_000;
+
 /// The language of the built-in templates, used when no template is
 /// written in the family's preferred language.
 pub const DEFAULT_LANGUAGE: &str = "english";
@@ -187,6 +194,8 @@ pub enum TemplateError {
     TooLong { fragments: usize },
     #[error("The {part} is empty")]
     Empty { part: &'static str },
+    #[error("Keep the subject to 200 characters and the message to 4000")]
+    TooLongToEdit,
 }
 
 /// Renders `template` for `kind` with `values`. A variable the kind does
@@ -196,8 +205,14 @@ pub fn render(
     template: &Template,
     values: &Value,
 ) -> Result<Rendered, TemplateError> {
+    if template.subject.chars().count() > MAX_SUBJECT || template.body.chars().count() > MAX_BODY {
+        return Err(TemplateError::TooLongToEdit);
+    }
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // A template is a coordinator's text, not a program: loops that would
+    // run long stop here rather than hold a server thread.
+    env.set_fuel(Some(FUEL));
     // Plain text: nothing is escaped, and nothing is read from files.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     let mut allowed = Map::new();
@@ -229,6 +244,9 @@ fn describe(error: &minijinja::Error) -> String {
     match error.kind() {
         minijinja::ErrorKind::UndefinedError => {
             "it uses a name that is not one of the variables listed".to_string()
+        }
+        minijinja::ErrorKind::OutOfFuel => {
+            "it would take too long to fill in; remove loops".to_string()
         }
         minijinja::ErrorKind::SyntaxError => format!(
             "it is not written correctly ({})",
@@ -341,6 +359,26 @@ mod tests {
             body: "{{ service_name }}".into(),
         };
         assert!(render(MessageKind::SensitiveReminder, &leaky, &values).is_err());
+    }
+
+    #[test]
+    fn loops_that_would_run_long_are_stopped() {
+        let endless = Template {
+            subject: "x".into(),
+            body:
+                "{% for a in range(100000) %}{% for b in range(100000) %}.{% endfor %}{% endfor %}"
+                    .into(),
+        };
+        let error = check(MessageKind::ReferralAccepted, &endless).unwrap_err();
+        assert!(error.to_string().contains("too long to fill in"), "{error}");
+        let huge = Template {
+            subject: "x".into(),
+            body: "a".repeat(4001),
+        };
+        assert_eq!(
+            check(MessageKind::ReferralAccepted, &huge),
+            Err(TemplateError::TooLongToEdit)
+        );
     }
 
     #[test]

@@ -59,7 +59,16 @@ pub struct Delivered {
     pub postponed: usize,
 }
 
-/// Delivers every message due now (in rounds of 50).
+/// How long a claim holds a message; renewed just before each call to the
+/// provider, so a slow provider cannot let a claim lapse mid-send.
+const LEASE: i64 = 5;
+
+/// Messages claimed at a time: small, so a round with a slow provider
+/// (two calls of up to 10 seconds each per message) stays well inside a
+/// lease.
+const ROUND: u64 = 10;
+
+/// Delivers every message due now (in rounds of [`ROUND`]).
 pub async fn deliver_due(
     store: &Store,
     clock: &SharedClock,
@@ -68,14 +77,29 @@ pub async fn deliver_due(
     let mut done = Delivered::default();
     loop {
         let claimed =
-            outbox::claim_due(store.conn(), clock.now(), Duration::minutes(5), 50).await?;
+            outbox::claim_due(store.conn(), clock.now(), Duration::minutes(LEASE), ROUND).await?;
         if claimed.is_empty() {
             return Ok(done);
         }
         for message in claimed {
-            deliver_one(store, clock, messenger, &message, &mut done).await?;
+            // One message that cannot be worked (a record that does not
+            // open, a corrupt row) is retried with backoff; the rest go on.
+            if let Err(error) = deliver_one(store, clock, messenger, &message, &mut done).await {
+                tracing::warn!(message = %message.id, %error, "a message could not be worked");
+                let reason = format!("Convene could not prepare it: {error}");
+                failed(store, clock, &message, &reason, false, &mut done).await?;
+            }
         }
     }
+}
+
+/// Whether this worker still holds `message` (renewing its lease).
+async fn still_mine(
+    store: &Store,
+    clock: &SharedClock,
+    message: &Message,
+) -> Result<bool, StoreError> {
+    outbox::still_mine(store.conn(), message, clock.now(), Duration::minutes(LEASE)).await
 }
 
 async fn deliver_one(
@@ -87,6 +111,9 @@ async fn deliver_one(
 ) -> Result<(), StoreError> {
     let provider = messenger.provider.as_ref();
     if message.maybe_sent_before() {
+        if !still_mine(store, clock, message).await? {
+            return Ok(());
+        }
         match provider.find(message.id).await {
             Ok(Some(accepted)) => {
                 let sent_as = SentAs {
@@ -95,7 +122,7 @@ async fn deliver_one(
                     body: None,
                     provider_id: accepted.provider_id,
                 };
-                outbox::mark_sent(store.conn(), message.id, &sent_as, clock.now()).await?;
+                outbox::mark_sent(store.conn(), message, &sent_as, clock.now()).await?;
                 done.sent += 1;
                 return Ok(());
             }
@@ -125,7 +152,7 @@ async fn deliver_one(
     {
         Composed::Ready(ready) => ready,
         Composed::Skip(why) => {
-            outbox::mark_skipped(store.conn(), message.id, &why).await?;
+            outbox::mark_skipped(store.conn(), message, &why).await?;
             done.skipped += 1;
             return Ok(());
         }
@@ -146,7 +173,13 @@ async fn deliver_one(
         to: ready.to,
         subject: ready.subject,
         body: ready.body,
+        family,
     };
+    // Another worker may have taken it while this one composed (a lapsed
+    // lease): then it is theirs to send.
+    if !still_mine(store, clock, message).await? {
+        return Ok(());
+    }
     match provider.send(&outgoing).await {
         Ok(accepted) => {
             // A family's words and address are not kept.
@@ -161,7 +194,7 @@ async fn deliver_one(
                 body,
                 provider_id: accepted.provider_id,
             };
-            outbox::mark_sent(store.conn(), message.id, &sent_as, clock.now()).await?;
+            outbox::mark_sent(store.conn(), message, &sent_as, clock.now()).await?;
             done.sent += 1;
             Ok(())
         }

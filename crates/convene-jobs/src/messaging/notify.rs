@@ -310,9 +310,18 @@ impl Provider for NotifyProvider {
                 .get("notifications")
                 .and_then(Value::as_array)
                 .ok_or_else(|| NotSent::temporary("GOV.UK Notify's answer could not be read"))?;
+            // A notification that failed does not count: a message sent
+            // again (after a technical failure, or by an administrator)
+            // keeps its reference, and must not be taken for the old one.
+            let failed = |n: &Value| {
+                n.get("status")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.ends_with("-failure") || s.ends_with("-failed"))
+            };
             let id = notifications
                 .iter()
                 .filter(|n| n.get("reference").and_then(Value::as_str) == Some(&reference))
+                .filter(|n| !failed(n))
                 .find_map(|n| n.get("id").and_then(Value::as_str));
             Ok(id.map(|id| Accepted {
                 provider_id: Some(id.to_string()),

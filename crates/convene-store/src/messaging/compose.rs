@@ -10,6 +10,7 @@ use chrono_tz::Europe::London;
 use convene_domain::messaging::delivery::Channel;
 use convene_domain::messaging::reminders::{AtSendTime, Decision, decide};
 use convene_domain::messaging::templates::{self as rules, MessageKind, reminder_channel};
+use convene_domain::people::ContactPreference;
 use convene_domain::people::sharing::{ConsentEvent, LawfulBasis};
 use convene_domain::referrals::{AppointmentStatus, ReferralRole, ReferralState};
 use convene_domain::sealing::DataKeys;
@@ -149,6 +150,23 @@ async fn reminder<C: ConnectionTrait>(
     if person.anonymised_at.is_some() {
         return skip("the family's record was anonymised");
     }
+    // Anyone on the referral to be reached only through the referrer (the
+    // child, say, where contact at home is unsafe) means no reminder to
+    // anyone in the family.
+    let mut child_language = None;
+    for id in people.iter().map(|p| p.person_id).chain([row.subject_id]) {
+        if id == contact {
+            continue;
+        }
+        if let Some(other) = records::get(conn, keys, id).await? {
+            if other.details.contact_preference == Some(ContactPreference::ThroughReferrer) {
+                return skip("the family is contacted only through the referrer");
+            }
+            if id == row.subject_id {
+                child_language = other.details.preferred_language;
+            }
+        }
+    }
     let details = &person.details;
     let channel = match reminder_channel(
         details.phone.is_some(),
@@ -203,19 +221,38 @@ async fn reminder<C: ConnectionTrait>(
         "phone": phone,
         "service_name": service_name,
     });
-    let template = templates::find(conn, kind, details.preferred_language.as_deref()).await?;
+    // The contact's language, else the child's (the form asks for it).
+    let language = details.preferred_language.clone().or(child_language);
+    let template = templates::find(conn, kind, language.as_deref()).await?;
     let to = match channel {
         Channel::Sms => details.phone.clone(),
         Channel::Email => details.email.clone(),
     }
     .unwrap_or_default();
-    Ok(match rules::render(kind, &template, &values) {
-        Ok(text) => Composed::Ready(Ready {
-            channel,
-            to,
-            subject: text.subject,
-            body: text.body,
-        }),
-        Err(error) => Composed::Fail(error.to_string()),
-    })
+    let mut text = match rules::render(kind, &template, &values) {
+        Ok(text) => text,
+        Err(error) => return Ok(Composed::Fail(error.to_string())),
+    };
+    // Real names can be longer than the check's, or not in the GSM
+    // alphabet: a text that runs past three messages goes without the
+    // service's name, and if it is still too long, not at all.
+    if channel == Channel::Sms && rules::sms_fragments(&text.body) > rules::MAX_SMS_FRAGMENTS {
+        let mut shorter = values.clone();
+        shorter["service_name"] = json!("");
+        text = match rules::render(kind, &template, &shorter) {
+            Ok(text) if rules::sms_fragments(&text.body) <= rules::MAX_SMS_FRAGMENTS => text,
+            _ => {
+                return Ok(Composed::Fail(
+                    "the reminder would be longer than three text messages; shorten the template"
+                        .into(),
+                ));
+            }
+        };
+    }
+    Ok(Composed::Ready(Ready {
+        channel,
+        to,
+        subject: text.subject,
+        body: text.body,
+    }))
 }

@@ -217,11 +217,30 @@ pub struct SentAs {
     pub provider_id: Option<String>,
 }
 
+/// Renews the lease on a claimed message just before it goes to the
+/// provider, if this worker still holds it (no other worker claimed it
+/// since, and it is still queued). `false`: leave it alone.
+pub async fn still_mine<C: ConnectionTrait>(
+    conn: &C,
+    message: &Message,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> Result<bool, StoreError> {
+    let renewed = Entity::update_many()
+        .col_expr(Column::LeaseUntil, Expr::value(now + lease))
+        .filter(Column::Id.eq(message.id))
+        .filter(Column::Status.eq("queued"))
+        .filter(Column::Claims.eq(message.claims))
+        .exec(conn)
+        .await?;
+    Ok(renewed.rows_affected == 1)
+}
+
 /// The provider accepted it. Polled for delivery in 10 minutes, unless a
 /// callback says first.
 pub async fn mark_sent<C: ConnectionTrait>(
     conn: &C,
-    id: Uuid,
+    message: &Message,
     sent_as: &SentAs,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -243,8 +262,9 @@ pub async fn mark_sent<C: ConnectionTrait>(
             .col_expr(Column::Body, Expr::value(body.clone()));
     }
     update
-        .filter(Column::Id.eq(id))
+        .filter(Column::Id.eq(message.id))
         .filter(Column::Status.eq("queued"))
+        .filter(Column::Claims.eq(message.claims))
         .exec(conn)
         .await?;
     Ok(())
@@ -275,6 +295,8 @@ pub async fn mark_failed_attempt<C: ConnectionTrait>(
         .col_expr(Column::LastError, Expr::value(clip(reason)))
         .col_expr(Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
         .filter(Column::Id.eq(message.id))
+        .filter(Column::Status.eq("queued"))
+        .filter(Column::Claims.eq(message.claims))
         .exec(conn)
         .await?;
     Ok(())
@@ -292,15 +314,16 @@ fn clip(reason: &str) -> String {
 /// was cancelled, say) is skipped, with the reason.
 pub async fn mark_skipped<C: ConnectionTrait>(
     conn: &C,
-    id: Uuid,
+    message: &Message,
     reason: &str,
 ) -> Result<(), StoreError> {
     Entity::update_many()
         .col_expr(Column::Status, Expr::value("skipped"))
         .col_expr(Column::LastError, Expr::value(clip(reason)))
         .col_expr(Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
-        .filter(Column::Id.eq(id))
+        .filter(Column::Id.eq(message.id))
         .filter(Column::Status.eq("queued"))
+        .filter(Column::Claims.eq(message.claims))
         .exec(conn)
         .await?;
     Ok(())
@@ -319,23 +342,31 @@ pub async fn postpone<C: ConnectionTrait>(
         .col_expr(Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
         .filter(Column::Id.eq(message.id))
         .filter(Column::Status.eq("queued"))
+        .filter(Column::Claims.eq(message.claims))
         .exec(conn)
         .await?;
     Ok(())
 }
 
 /// Skips every reminder still queued for an appointment: it was cancelled,
-/// recorded or moved (a moved one gets reminders of its own).
+/// recorded or moved (a moved one gets reminders of its own). One a
+/// worker is sending at this moment is left to it: it checks the
+/// appointment when it composes, and what it sends is recorded.
 pub async fn skip_reminders_for<C: ConnectionTrait>(
     conn: &C,
     appointment: Uuid,
     reason: &str,
+    now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
+    let free = Condition::any()
+        .add(Column::LeaseUntil.is_null())
+        .add(Column::LeaseUntil.lt(now));
     let done = Entity::update_many()
         .col_expr(Column::Status, Expr::value("skipped"))
         .col_expr(Column::LastError, Expr::value(clip(reason)))
         .filter(Column::AppointmentId.eq(appointment))
         .filter(Column::Status.eq("queued"))
+        .filter(free)
         .exec(conn)
         .await?;
     Ok(done.rows_affected)
@@ -386,10 +417,19 @@ pub async fn record_report<C: ConnectionTrait>(
     let open = Condition::any()
         .add(Column::Status.eq("sent"))
         .add(Column::Status.eq("queued"));
+    // A late report on an earlier send of the same message (one sent
+    // again since) is not about this one.
+    let same_send = match provider_id {
+        Some(provider_id) => Condition::any()
+            .add(Column::ProviderId.is_null())
+            .add(Column::ProviderId.eq(provider_id)),
+        None => Condition::all(),
+    };
     let done = update
         .col_expr(Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
         .filter(Column::Id.eq(id))
         .filter(open)
+        .filter(same_send)
         .exec(conn)
         .await?;
     Ok(done.rows_affected == 1)

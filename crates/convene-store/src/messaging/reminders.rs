@@ -43,6 +43,7 @@ pub async fn withdraw<C: ConnectionTrait>(
     conn: &C,
     appointment: Uuid,
     why: &str,
+    now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    outbox::skip_reminders_for(conn, appointment, why).await
+    outbox::skip_reminders_for(conn, appointment, why, now).await
 }

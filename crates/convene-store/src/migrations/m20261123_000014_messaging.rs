@@ -109,6 +109,14 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // Messages queued before this migration were all new-referral
+        // notices; they are composed again when sent.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "UPDATE outbox SET kind = 'referral_received' WHERE kind = 'notice'",
+            )
+            .await?;
         for (name, column) in [
             ("outbox_appointment", Outbox::AppointmentId),
             ("outbox_referral", Outbox::ReferralId),

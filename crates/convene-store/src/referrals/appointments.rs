@@ -186,6 +186,7 @@ pub async fn change<C: ConnectionTrait>(
             } else {
                 "the appointment is no longer booked"
             },
+            now,
         )
         .await?;
     }

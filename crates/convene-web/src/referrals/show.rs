@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use convene_domain::audit::AuditAction;
 use convene_domain::directory::schedules::london_time;
 use convene_domain::directory::taxonomy;
+use convene_domain::messaging::templates::MessageKind;
 use convene_domain::referrals::{
     AppointmentMode, AppointmentStatus, Outcome, ReferralRole, ReferralState, Side, Transition,
 };
@@ -224,7 +225,7 @@ pub async fn render(
                     && super::may_see_follow_up(who, seen.organisation, f.kind)
             })
             .collect(),
-        messages: messages_of(state, referral.id).await?,
+        messages: messages_of(state, referral.id, seen.side).await?,
         onward,
         outcomes: Outcome::ALL.iter().map(|o| (o.code(), o.label())).collect(),
         status_is_error: !errors.is_empty(),
@@ -250,11 +251,29 @@ pub struct MessageView {
     reason: Option<String>,
 }
 
-async fn messages_of(state: &AppState, referral: Uuid) -> Result<Vec<MessageView>, AppError> {
+/// Whether the visitor's side of the referral sees messages of `kind`:
+/// the service its reminders to the family and its own notices, the
+/// referrer the notices sent to it. Overdue follow-ups are each
+/// organisation's own business and are not listed.
+fn shown_to(side: Side, kind: Option<MessageKind>) -> bool {
+    use MessageKind as K;
+    match kind {
+        Some(K::Reminder | K::SensitiveReminder | K::ReferralReceived) => side == Side::Receiver,
+        Some(K::ReferralAccepted | K::ReferralDeclined | K::DidNotAttend) => side == Side::Referrer,
+        Some(K::FollowUpOverdue) | None => false,
+    }
+}
+
+async fn messages_of(
+    state: &AppState,
+    referral: Uuid,
+    side: Side,
+) -> Result<Vec<MessageView>, AppError> {
     let messages =
         convene_store::messaging::outbox::of_referral(state.store.conn(), referral).await?;
     Ok(messages
         .into_iter()
+        .filter(|m| shown_to(side, m.kind()))
         .map(|m| {
             let (status, colour) = match m.status.as_str() {
                 "queued" if m.attempts > 0 => ("Trying again", "yellow"),
