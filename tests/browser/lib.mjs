@@ -108,12 +108,21 @@ export function totp(secret, unixSeconds = Math.floor(Date.now() / 1000)) {
 }
 
 // Signs in through the real forms, typing the second-factor code.
+// The time window each account last used a code in: a code works once, so
+// an account signing in again within the same 30 seconds waits for the next.
+const lastWindow = new Map();
+
 export async function signIn(page, baseUrl, email) {
+  const window = () => Math.floor(Date.now() / 30000);
+  if (lastWindow.get(email) === window()) {
+    await new Promise((resolve) => setTimeout(resolve, 30000 - (Date.now() % 30000) + 200));
+  }
   await page.goto(`${baseUrl}/sign-in`);
   await page.fill("#email", email);
   await page.fill("#password", DEMO_PASSWORD);
   await Promise.all([page.waitForNavigation(), page.click("button:has-text('Sign in')")]);
   await page.waitForURL(`${baseUrl}/sign-in/second-factor`);
+  lastWindow.set(email, window());
   await page.fill("#code", totp(demoSecret(email)));
   await Promise.all([page.waitForNavigation(), page.click("button:has-text('Continue')")]);
   await page.waitForURL(`${baseUrl}/account`);

@@ -59,6 +59,11 @@ pub fn messenger(
     keys: Arc<DataKeys>,
     base_url: &url::Url,
 ) -> anyhow::Result<Messenger> {
+    if config.messages_provider != MessagesProvider::Log && config.base_url.is_none() {
+        bail!(
+            "invalid configuration: base_url: needed when messages are sent, so links in them reach this instance"
+        );
+    }
     Ok(Messenger {
         provider: provider(config)?,
         keys: Some(keys),

@@ -12,12 +12,19 @@ pub fn normalise_phone(phone: &str) -> Option<String> {
     if digits.len() < 7 || digits.len() > 15 {
         return None;
     }
-    let national = if let Some(rest) = digits
+    let uk = digits
         .strip_prefix("44")
-        .filter(|_| plus || digits.len() == 12)
-    {
-        format!("0{rest}")
-    } else if plus {
+        .filter(|rest| plus || rest.len() == 10 || rest.starts_with('0'));
+    let national = if let Some(rest) = uk {
+        // "+44 (0)7700 ..." keeps its trunk zero once.
+        if rest.starts_with('0') {
+            rest.to_string()
+        } else {
+            format!("0{rest}")
+        }
+    } else if plus || !digits.starts_with('0') {
+        // International, whether written with "+" or (as GOV.UK Notify
+        // gives a reply's number) without.
         format!("+{digits}")
     } else {
         digits
@@ -65,7 +72,16 @@ mod tests {
             );
         }
         assert_eq!(
+            normalise_phone("+44 (0)7700 900123").as_deref(),
+            Some("07700900123")
+        );
+        assert_eq!(
             normalise_phone("+33 6 12 34 56 78").as_deref(),
+            Some("+33612345678")
+        );
+        // A reply from abroad, as Notify gives the number.
+        assert_eq!(
+            normalise_phone("33612345678").as_deref(),
             Some("+33612345678")
         );
         assert_eq!(normalise_phone("123"), None);

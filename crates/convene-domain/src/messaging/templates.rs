@@ -309,15 +309,21 @@ pub fn reminder_channel(
     has_phone: bool,
     has_email: bool,
     preference: Option<crate::people::ContactPreference>,
+    can_send: &[Channel],
 ) -> Result<Channel, &'static str> {
     use crate::people::ContactPreference as P;
+    // What this instance cannot send counts as not known.
+    let has_phone = has_phone && can_send.contains(&Channel::Sms);
+    let has_email = has_email && can_send.contains(&Channel::Email);
     match preference {
         Some(P::ThroughReferrer) => Err("the family is contacted only through the referrer"),
         Some(P::Letter) => Err("the family asked for letters"),
         Some(P::Email) if has_email => Ok(Channel::Email),
         _ if has_phone => Ok(Channel::Sms),
         _ if has_email => Ok(Channel::Email),
-        _ => Err("there is no phone number or email address for the family"),
+        _ => Err(
+            "there is no phone number or email address for the family that this instance can send to",
+        ),
     }
 }
 
@@ -434,17 +440,20 @@ mod tests {
     #[test]
     fn reminders_go_the_way_the_family_can_be_reached() {
         use crate::people::ContactPreference as P;
-        assert_eq!(reminder_channel(true, true, None), Ok(Channel::Sms));
+        let both = [Channel::Sms, Channel::Email];
+        let way = |phone, email, preference| reminder_channel(phone, email, preference, &both);
+        assert_eq!(way(true, true, None), Ok(Channel::Sms));
+        assert_eq!(way(true, true, Some(P::Email)), Ok(Channel::Email));
+        assert_eq!(way(false, true, Some(P::Text)), Ok(Channel::Email));
+        assert!(way(true, true, Some(P::ThroughReferrer)).is_err());
+        assert!(way(true, true, Some(P::Letter)).is_err());
+        assert!(way(false, false, None).is_err());
+        // An instance that sends email only reaches a family by email.
+        let email = [Channel::Email];
         assert_eq!(
-            reminder_channel(true, true, Some(P::Email)),
+            reminder_channel(true, true, None, &email),
             Ok(Channel::Email)
         );
-        assert_eq!(
-            reminder_channel(false, true, Some(P::Text)),
-            Ok(Channel::Email)
-        );
-        assert!(reminder_channel(true, true, Some(P::ThroughReferrer)).is_err());
-        assert!(reminder_channel(true, true, Some(P::Letter)).is_err());
-        assert!(reminder_channel(false, false, None).is_err());
+        assert!(reminder_channel(true, false, None, &email).is_err());
     }
 }

@@ -141,11 +141,13 @@ async fn deliver_one(
         }
     }
     let keys = messenger.keys.as_deref();
+    let can_send = provider.channels();
     let ready = match compose(
         store.conn(),
         keys,
         message,
         &messenger.base_url,
+        &can_send,
         clock.now(),
     )
     .await?
@@ -239,7 +241,8 @@ pub async fn poll_reports(
     provider: &dyn Provider,
 ) -> Result<usize, StoreError> {
     let mut changed = 0;
-    for message in outbox::due_a_poll(store.conn(), clock.now(), 100).await? {
+    // A few at a time: polling shares the worker's round with delivery.
+    for message in outbox::due_a_poll(store.conn(), clock.now(), 20).await? {
         let Some(provider_id) = message.provider_id.as_deref() else {
             continue;
         };

@@ -275,6 +275,18 @@ enum Answer {
 }
 
 impl Provider for NotifyProvider {
+    /// Those with a template set up in Notify.
+    fn channels(&self) -> Vec<Channel> {
+        let mut channels = Vec::new();
+        if !self.sms_template_id.is_empty() {
+            channels.push(Channel::Sms);
+        }
+        if !self.email_template_id.is_empty() {
+            channels.push(Channel::Email);
+        }
+        channels
+    }
+
     fn send<'a>(&'a self, message: &'a Outgoing) -> Pending<'a, Accepted> {
         Box::pin(async move {
             let (kind, notification) = self.notification(message)?;

@@ -67,6 +67,12 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
         Box::pin(async { Ok(None) })
     }
 
+    /// The channels this provider can deliver; a family is reminded by one
+    /// of them or not at all.
+    fn channels(&self) -> Vec<Channel> {
+        vec![Channel::Sms, Channel::Email]
+    }
+
     /// What became of an accepted message, where the provider can say.
     fn report<'a>(&'a self, _provider_id: &'a str) -> Pending<'a, Option<DeliveryReport>> {
         Box::pin(async { Ok(None) })

@@ -125,6 +125,10 @@ impl SmtpProvider {
 }
 
 impl Provider for SmtpProvider {
+    fn channels(&self) -> Vec<Channel> {
+        vec![Channel::Email]
+    }
+
     fn send<'a>(&'a self, message: &'a Outgoing) -> Pending<'a, Accepted> {
         Box::pin(async move {
             if message.channel != Channel::Email {

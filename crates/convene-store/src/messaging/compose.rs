@@ -52,11 +52,13 @@ pub fn reference(referral: Uuid) -> String {
     format!("R-{}", &hex[hex.len() - 8..])
 }
 
+/// `can_send`: the channels the provider delivers.
 pub async fn compose<C: ConnectionTrait>(
     conn: &C,
     keys: Option<&DataKeys>,
     message: &Message,
     base_url: &str,
+    can_send: &[Channel],
     now: DateTime<Utc>,
 ) -> Result<Composed, StoreError> {
     let Some(kind) = message.kind() else {
@@ -72,7 +74,7 @@ pub async fn compose<C: ConnectionTrait>(
                     "the worker has no data keys to open the family's contact details".into(),
                 ));
             };
-            reminder(conn, keys, message, now).await
+            reminder(conn, keys, message, can_send, now).await
         }
         _ => notice(conn, kind, message, base_url).await,
     }
@@ -115,6 +117,7 @@ async fn reminder<C: ConnectionTrait>(
     conn: &C,
     keys: &DataKeys,
     message: &Message,
+    can_send: &[Channel],
     now: DateTime<Utc>,
 ) -> Result<Composed, StoreError> {
     let skip = |why: &str| Ok(Composed::Skip(why.to_string()));
@@ -172,6 +175,7 @@ async fn reminder<C: ConnectionTrait>(
         details.phone.is_some(),
         details.email.is_some(),
         details.contact_preference,
+        can_send,
     ) {
         Ok(channel) => channel,
         Err(why) => return skip(why),

@@ -31,6 +31,7 @@ async fn referrer_email<C: ConnectionTrait>(
 ) -> Result<Option<String>, StoreError> {
     if let Some(user) = row.referred_by
         && let Some(account) = crate::identity::accounts::get(conn, user).await?
+        && account.disabled_at.is_none()
     {
         return Ok(Some(account.email));
     }

@@ -84,7 +84,8 @@ pub async fn status(
         return Ok(answer(StatusCode::OK, "No reference Convene knows"));
     };
     let report = match from_notify_status(&receipt.status) {
-        None => return Ok(answer(StatusCode::BAD_REQUEST, "Unknown status")),
+        // Acknowledged, so Notify does not keep sending it.
+        None => return Ok(answer(StatusCode::OK, "Unknown status; nothing recorded")),
         Some(DeliveryReport::Pending) => {
             return Ok(answer(StatusCode::OK, "Still on its way"));
         }

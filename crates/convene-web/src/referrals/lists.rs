@@ -197,9 +197,14 @@ pub async fn set_reminders(
     let days = parse_days(&super::field(&values, "days"))
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let phone = super::field(&values, "phone");
-    if phone.chars().count() > 30 {
+    // It goes into texts to families: a phone number and nothing else.
+    if phone.chars().count() > 20
+        || !phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')'))
+    {
         return Err(AppError::BadRequest(
-            "the phone number must be 30 characters or fewer".into(),
+            "enter the phone number in digits, like 01632 960 000".into(),
         ));
     }
     let settings = ServiceReminders {
@@ -213,7 +218,13 @@ pub async fn set_reminders(
         .audit(AuditAction::MessagingChanged, &state, &address)
         .by_organisation(Some(service.organisation_id))
         .on("service", service.id)
-        .because("appointment reminders changed");
+        .because(format!(
+            "appointment reminders: days {:?}, sensitive {}, name allowed {}, phone {}",
+            settings.days_before,
+            settings.sensitive,
+            settings.name_allowed && !settings.sensitive,
+            settings.phone.as_deref().unwrap_or("none"),
+        ));
     let (by, now) = (who.visitor.account.id, state.clock.now());
     state
         .store

@@ -292,7 +292,7 @@ async fn messages_of(
                     "email" => "Email",
                     _ => "Text or email",
                 },
-                when: london_time(at).format("%-d %B %Y at %H:%M").to_string(),
+                when: london_time(at).format("%-d %B %Y, %H:%M").to_string(),
                 status,
                 colour,
                 reason: m.last_error,
