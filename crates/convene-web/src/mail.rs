@@ -1,6 +1,7 @@
-//! Sending email. Until the messaging capability (outbox, GOV.UK Notify,
-//! SMTP) arrives, mail is written to the console, which is enough for
-//! invitations and password resets on a development or demo instance.
+//! Sending account email (invitations, password resets). The web layer
+//! names what to send; the binary sends it through the configured message
+//! provider (`convene::mail::ProviderMailer`). The console mailer remains
+//! for tools, and the memory mailer for tests.
 
 use std::sync::Mutex;
 

@@ -10,6 +10,7 @@ mod demo;
 mod export;
 mod import;
 mod keys;
+mod mail;
 mod messaging;
 mod oidc;
 mod serve;

@@ -8,7 +8,6 @@ use anyhow::Context;
 use convene_domain::clock::{SharedClock, SystemClock};
 use convene_jobs::Worker;
 use convene_store::{Store, instance};
-use convene_web::mail::ConsoleMailer;
 use convene_web::{AppState, WebSettings};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
@@ -78,7 +77,7 @@ pub async fn serve(
         store: store.clone(),
         clock: clock.clone(),
         settings: Arc::new(settings),
-        mailer: Arc::new(ConsoleMailer),
+        mailer: Arc::new(crate::mail::ProviderMailer::new(messenger.provider.clone())),
         directory: directory.clone(),
         keys: keys.clone(),
     };
