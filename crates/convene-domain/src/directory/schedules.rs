@@ -104,7 +104,10 @@ impl WeeklyOpening {
             && self.valid_on(today)
             && now >= self.opens
             && (overnight || now < self.closes);
-        let yesterday = today - Duration::days(1);
+        // No day before the first day chrono knows: nothing runs over.
+        let Some(yesterday) = today.checked_sub_signed(Duration::days(1)) else {
+            return open_today;
+        };
         let still_open_from_yesterday = overnight
             && self.days.contains(&yesterday.weekday())
             && self.valid_on(yesterday)

@@ -12,9 +12,12 @@ pub fn normalise_phone(phone: &str) -> Option<String> {
     if digits.len() < 7 || digits.len() > 15 {
         return None;
     }
+    // A UK number after 44 is 10 digits, or 11 with its trunk zero
+    // ("+44 (0)7700 ..."); anything else is not one, so that a spelling
+    // normalised again stays the same.
     let uk = digits
         .strip_prefix("44")
-        .filter(|rest| plus || rest.len() == 10 || rest.starts_with('0'));
+        .filter(|rest| rest.len() == 10 || (rest.len() == 11 && rest.starts_with('0')));
     let national = if let Some(rest) = uk {
         // "+44 (0)7700 ..." keeps its trunk zero once.
         if rest.starts_with('0') {

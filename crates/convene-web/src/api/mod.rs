@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`, for machine clients with bearer tokens.
 
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use convene_domain::audit::{AuditAction, AuditEvent};
@@ -53,8 +53,20 @@ async fn search_audit(
     State(state): State<AppState>,
     address: ClientAddress,
     who: Authorised<SearchAudit>,
+    RawQuery(raw): RawQuery,
     Query(query): Query<AuditQuery>,
 ) -> Result<Json<Value>, AppError> {
+    // The pages treat an empty date as none; the API says what it takes.
+    for (name, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        if matches!(name.as_ref(), "from" | "to" | "action") && value.trim().is_empty() {
+            return Err(AppError::BadRequest(format!(
+                "{name}: give a value, or leave {name} out"
+            )));
+        }
+    }
+    if query.page == Some(0) {
+        return Err(AppError::BadRequest("page: pages start at 1".into()));
+    }
     let filter = query
         .filter(&state, &who.visitor)
         .await?

@@ -48,7 +48,7 @@ pub fn document() -> Value {
         },
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }],
-        "paths": paths(),
+        "paths": with_media_type_errors(paths()),
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
             "parameters": parameters(),
@@ -58,8 +58,31 @@ pub fn document() -> Value {
     })
 }
 
+/// Every operation that takes a body answers 415 to a body that is not
+/// JSON.
+fn with_media_type_errors(mut paths: Value) -> Value {
+    let operations = paths
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut());
+    for operation in operations {
+        if operation.get("requestBody").is_some()
+            && let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(Value::as_object_mut)
+        {
+            responses.insert(
+                "415".to_string(),
+                json!({ "$ref": "#/components/responses/NotJson" }),
+            );
+        }
+    }
+    paths
+}
+
 fn paths() -> Value {
-    let string = json!({ "type": "string" });
     json!({
         "/api/v1/me": { "get": {
             "summary": "The token's account and its memberships (scope: account)",
@@ -70,7 +93,7 @@ fn paths() -> Value {
             "summary": "Search the audit trail (scope: audit:read)",
             "operationId": "searchAudit",
             "parameters": [
-                { "name": "action", "in": "query", "schema": string },
+                { "name": "action", "in": "query", "schema": { "type": "string", "enum": convene_domain::audit::AuditAction::ALL.map(|a| a.code()).to_vec() } },
                 { "name": "from", "in": "query", "schema": { "type": "string", "format": "date" } },
                 { "name": "to", "in": "query", "schema": { "type": "string", "format": "date" } },
                 { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } }
@@ -176,7 +199,8 @@ fn responses() -> Value {
         "Unauthorised": { "description": "No valid token", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
         "Forbidden": { "description": "The token may not do this", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
         "NotFound": { "description": "No such thing, or not the token's to see", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
-        "Invalid": { "description": "Refused, with the reasons; nothing changed", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+        "Invalid": { "description": "Refused, with the reasons; nothing changed", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+        "NotJson": { "description": "The body is not JSON (Content-Type: application/json)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
     })
 }
 
