@@ -29,6 +29,8 @@ pub const KEYS: &[&str] = &[
     "base_url",
     "instance_name",
     "max_body_bytes",
+    "header_timeout_seconds",
+    "body_timeout_seconds",
     "trusted_proxies",
     "import_from_private_addresses",
     "data_keys",
@@ -93,6 +95,10 @@ pub struct Config {
     /// Shown until the database names the instance itself.
     pub instance_name: String,
     pub max_body_bytes: usize,
+    /// A connection whose request headers take longer than this is closed.
+    pub header_timeout_seconds: u64,
+    /// A request whose body takes longer than this to arrive is refused.
+    pub body_timeout_seconds: u64,
     /// Comma-separated addresses of reverse proxies whose X-Forwarded-For
     /// is believed; empty means the connection's own address is used.
     pub trusted_proxies: String,
@@ -160,6 +166,8 @@ impl Default for Config {
             base_url: None,
             instance_name: "Convene".to_string(),
             max_body_bytes: 1024 * 1024,
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 60,
             trusted_proxies: String::new(),
             import_from_private_addresses: false,
             data_keys: SecretString::from(""),
@@ -264,6 +272,12 @@ impl Config {
         }
         if self.max_body_bytes < 1024 {
             bail!("invalid configuration: max_body_bytes: must be at least 1024");
+        }
+        if !(1..=300).contains(&self.header_timeout_seconds) {
+            bail!("invalid configuration: header_timeout_seconds: must be between 1 and 300");
+        }
+        if !(1..=300).contains(&self.body_timeout_seconds) {
+            bail!("invalid configuration: body_timeout_seconds: must be between 1 and 300");
         }
         Ok(())
     }

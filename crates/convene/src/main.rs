@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod demo;
 mod export;
+mod http_server;
 mod import;
 mod keys;
 mod mail;

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use crate::cli::ServeArgs;
 use crate::config::Config;
 use crate::connect;
+use crate::http_server::{ClientLimits, serve_http};
 
 /// How often the search index looks for changes made elsewhere.
 const FOLLOW_EVERY: Duration = Duration::from_secs(1);
@@ -105,9 +106,13 @@ pub async fn serve(
         let _ = stop.send(true);
     });
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    let server = convene_web::serve(listener, state, stopped(stopping.clone()));
+    let limits = ClientLimits {
+        headers: Duration::from_secs(config.header_timeout_seconds),
+        body: Duration::from_secs(config.body_timeout_seconds),
+    };
+    let server = serve_http(listener, convene_web::app(state), limits, stopping.clone());
     tokio::select! {
-        result = server => result.context("the web server failed")?,
+        () = server => {}
         () = async { stopped(stopping).await; tokio::time::sleep(grace).await } => {
             tracing::warn!(seconds = grace.as_secs(), "requests still running after the grace period; stopping anyway");
         }
@@ -150,7 +155,7 @@ async fn follow_directory(
     }
 }
 
-async fn stopped(mut stopping: watch::Receiver<bool>) {
+pub async fn stopped(mut stopping: watch::Receiver<bool>) {
     let _ = stopping.wait_for(|stop| *stop).await;
 }
 
