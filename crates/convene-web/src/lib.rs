@@ -18,6 +18,7 @@ pub mod mail;
 mod messaging;
 mod oruk;
 mod page;
+mod rate_limit;
 mod referrals;
 mod security;
 mod state;
@@ -29,6 +30,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::AppError;
+pub use rate_limit::PublicLimit;
 pub use state::{AppState, Secret, WebSettings};
 
 /// Every route of the application, without the layers that wrap them.
@@ -62,6 +64,10 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             identity::visitor::resolve_visitor,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -61,6 +61,8 @@ pub struct WebSettings {
     /// The bearer token Prometheus scrapes `/metrics` with; none: only
     /// from this machine.
     pub metrics_token: Option<Secret>,
+    /// Requests a client may make to the public pages a minute.
+    pub public_limit: crate::rate_limit::PublicLimit,
 }
 
 /// A secret setting: compared in constant time, never printed.
@@ -105,6 +107,7 @@ impl WebSettings {
             import_from_private_addresses: false,
             notify_callback_token: None,
             metrics_token: None,
+            public_limit: crate::rate_limit::PublicLimit::new(600),
         }
     }
 

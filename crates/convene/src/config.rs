@@ -52,6 +52,7 @@ pub const KEYS: &[&str] = &[
     "smtp_url",
     "smtp_from",
     "metrics_token",
+    "public_requests_per_minute",
 ];
 
 /// Where messages go.
@@ -154,6 +155,9 @@ pub struct Config {
     /// from this machine.
     #[serde(serialize_with = "serialize_hidden")]
     pub metrics_token: SecretString,
+    /// Requests one client address may make to the public pages (find
+    /// support, the ORUK API) a minute; 0 turns the limit off.
+    pub public_requests_per_minute: u32,
 }
 
 impl Default for Config {
@@ -189,6 +193,7 @@ impl Default for Config {
             smtp_url: SecretString::from(""),
             smtp_from: String::new(),
             metrics_token: SecretString::from(""),
+            public_requests_per_minute: 600,
         }
     }
 }

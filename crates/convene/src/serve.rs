@@ -62,6 +62,7 @@ pub async fn serve(
     settings.notify_callback_token =
         convene_web::Secret::new(config.notify_callback_token.expose_secret());
     settings.metrics_token = convene_web::Secret::new(config.metrics_token.expose_secret());
+    settings.public_limit = convene_web::PublicLimit::new(config.public_requests_per_minute);
     let messenger = crate::messaging::messenger(config, keys.clone(), &base_url)?;
     let started = Instant::now();
     let directory = Arc::new(
