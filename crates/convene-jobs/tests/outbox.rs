@@ -356,6 +356,27 @@ impl Provider for TakesThenHangs {
     }
 }
 
+/// Runs a worker whose provider takes the first message it is handed and
+/// never answers, and kills the worker once the provider has it.
+async fn kill_worker_mid_send(
+    store: &Store,
+    shared: &SharedClock,
+    w: &World,
+    inner: Arc<Recorder>,
+) {
+    let hanging = Arc::new(TakesThenHangs {
+        inner,
+        taken: tokio::sync::Notify::new(),
+    });
+    let worker = {
+        let (store, shared, m) = (store.clone(), shared.clone(), messenger(hanging.clone(), w));
+        tokio::spawn(async move { deliver_due(&store, &shared, &m).await })
+    };
+    hanging.taken.notified().await;
+    worker.abort();
+    assert!(worker.await.unwrap_err().is_cancelled());
+}
+
 store_test!(
     a_worker_killed_after_the_provider_took_a_text_does_not_send_it_twice,
     |store| async move {
@@ -366,21 +387,7 @@ store_test!(
         let clock = ManualClock::new(t0() + Duration::days(1));
         let shared: SharedClock = Arc::new(clock.clone());
         let recorder = Recorder::new(shared.clone());
-        let hanging = Arc::new(TakesThenHangs {
-            inner: recorder.clone(),
-            taken: tokio::sync::Notify::new(),
-        });
-        let worker = {
-            let (store, shared, m) = (
-                store.clone(),
-                shared.clone(),
-                messenger(hanging.clone(), &w),
-            );
-            tokio::spawn(async move { deliver_due(&store, &shared, &m).await })
-        };
-        hanging.taken.notified().await;
-        worker.abort();
-        assert!(worker.await.unwrap_err().is_cancelled());
+        kill_worker_mid_send(&store, &shared, &w, recorder.clone()).await;
         assert_eq!(recorder.texts().len(), 1, "the provider has it");
         let unrecorded = &reminders_of(&store, referral).await[0];
         assert_eq!(
@@ -417,21 +424,7 @@ store_test!(
             handed: Default::default(),
             remembers: false,
         });
-        let hanging = Arc::new(TakesThenHangs {
-            inner: forgetful.clone(),
-            taken: tokio::sync::Notify::new(),
-        });
-        let worker = {
-            let (store, shared, m) = (
-                store.clone(),
-                shared.clone(),
-                messenger(hanging.clone(), &w),
-            );
-            tokio::spawn(async move { deliver_due(&store, &shared, &m).await })
-        };
-        hanging.taken.notified().await;
-        worker.abort();
-        let _ = worker.await;
+        kill_worker_mid_send(&store, &shared, &w, forgetful.clone()).await;
         clock.advance(Duration::minutes(6));
         deliver_due(&store, &shared, &messenger(forgetful.clone(), &w))
             .await

@@ -215,16 +215,8 @@ store_test!(
         let t = utc(2026, 11, 20, 9, 0);
         let referral = accepted_referral(&store, &w, t).await;
         book(&store, referral, utc(2026, 11, 24, 10, 0), t, w.worker).await;
-        let clock = ManualClock::new(t);
-        let recorder = Recorder::new(Arc::new(clock.clone()));
-        run_until(
-            &store,
-            &clock,
-            &messenger(recorder.clone(), &w),
-            utc(2026, 11, 24, 0, 0),
-            Duration::hours(1),
-        )
-        .await;
+        let recorder =
+            deliver_between(&store, &w, t, utc(2026, 11, 24, 0, 0), Duration::hours(1)).await;
         assert!(recorder.texts().is_empty());
         assert_eq!(reminders_of(&store, referral).await[0].status, "skipped");
     }
@@ -419,16 +411,8 @@ store_test!(
         let t = utc(2026, 11, 20, 9, 0);
         let referral = accepted_referral(&store, &w, t).await;
         book(&store, referral, utc(2026, 11, 24, 10, 0), t, w.worker).await;
-        let clock = ManualClock::new(t);
-        let recorder = Recorder::new(Arc::new(clock.clone()));
-        run_until(
-            &store,
-            &clock,
-            &messenger(recorder.clone(), &w),
-            utc(2026, 11, 24, 0, 0),
-            Duration::hours(1),
-        )
-        .await;
+        let recorder =
+            deliver_between(&store, &w, t, utc(2026, 11, 24, 0, 0), Duration::hours(1)).await;
         assert!(
             recorder.texts().is_empty(),
             "the parent has a phone, but no text"
@@ -453,12 +437,10 @@ store_test!(
         let referral = accepted_referral(&store, &w, t).await;
         // 21:00 GMT: the day-before reminder is due at 20:00, and goes then.
         book(&store, referral, utc(2026, 11, 25, 21, 0), t, w.worker).await;
-        let clock = ManualClock::new(t);
-        let recorder = Recorder::new(Arc::new(clock.clone()));
-        run_until(
+        let recorder = deliver_between(
             &store,
-            &clock,
-            &messenger(recorder.clone(), &w),
+            &w,
+            t,
             utc(2026, 11, 25, 12, 0),
             Duration::minutes(30),
         )
@@ -501,16 +483,8 @@ store_test!(
         let t = utc(2026, 11, 20, 9, 0);
         let referral = accepted_referral(&store, &w, t).await;
         book(&store, referral, utc(2026, 11, 24, 10, 0), t, w.worker).await;
-        let clock = ManualClock::new(t);
-        let recorder = Recorder::new(Arc::new(clock.clone()));
-        run_until(
-            &store,
-            &clock,
-            &messenger(recorder.clone(), &w),
-            utc(2026, 11, 24, 0, 0),
-            Duration::hours(1),
-        )
-        .await;
+        let recorder =
+            deliver_between(&store, &w, t, utc(2026, 11, 24, 0, 0), Duration::hours(1)).await;
         let body = recorder.texts()[0].message.body.clone();
         assert!(
             body.starts_with("Hello Łucja, this is a reminder of your appointment on"),

@@ -91,16 +91,3 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
 pub fn app(state: AppState) -> Router {
     with_layers(routes(), state)
 }
-
-/// Serves the application on `listener` until `shutdown` completes, then
-/// stops accepting connections and lets requests in flight finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
-}

@@ -205,6 +205,21 @@ pub async fn run_until(
     }
 }
 
+/// A worker delivering through a recorder every `step` from `from` to
+/// `until`: the recorder, with what it was handed.
+pub async fn deliver_between(
+    store: &Store,
+    w: &World,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    step: Duration,
+) -> Arc<Recorder> {
+    let clock = ManualClock::new(from);
+    let recorder = Recorder::new(Arc::new(clock.clone()));
+    run_until(store, &clock, &messenger(recorder.clone(), w), until, step).await;
+    recorder
+}
+
 /// The family's messages in the outbox, oldest first.
 pub async fn reminders_of(store: &Store, referral: Uuid) -> Vec<Message> {
     outbox::of_referral(store.conn(), referral)

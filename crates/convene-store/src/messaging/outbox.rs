@@ -228,9 +228,7 @@ pub async fn still_mine<C: ConnectionTrait>(
 ) -> Result<bool, StoreError> {
     let renewed = Entity::update_many()
         .col_expr(Column::LeaseUntil, Expr::value(now + lease))
-        .filter(Column::Id.eq(message.id))
-        .filter(Column::Status.eq("queued"))
-        .filter(Column::Claims.eq(message.claims))
+        .filter(still_held(message))
         .exec(conn)
         .await?;
     Ok(renewed.rows_affected == 1)
@@ -261,12 +259,7 @@ pub async fn mark_sent<C: ConnectionTrait>(
             .col_expr(Column::Subject, Expr::value(subject.clone()))
             .col_expr(Column::Body, Expr::value(body.clone()));
     }
-    update
-        .filter(Column::Id.eq(message.id))
-        .filter(Column::Status.eq("queued"))
-        .filter(Column::Claims.eq(message.claims))
-        .exec(conn)
-        .await?;
+    update.filter(still_held(message)).exec(conn).await?;
     Ok(())
 }
 
@@ -294,12 +287,19 @@ pub async fn mark_failed_attempt<C: ConnectionTrait>(
         .col_expr(Column::NextAttemptAt, Expr::value(now + backoff(attempts)))
         .col_expr(Column::LastError, Expr::value(clip(reason)))
         .col_expr(Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
-        .filter(Column::Id.eq(message.id))
-        .filter(Column::Status.eq("queued"))
-        .filter(Column::Claims.eq(message.claims))
+        .filter(still_held(message))
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// The row as the worker that claimed `message` still holds it: still
+/// queued, and claimed by nobody since.
+fn still_held(message: &Message) -> Condition {
+    Condition::all()
+        .add(Column::Id.eq(message.id))
+        .add(Column::Status.eq("queued"))
+        .add(Column::Claims.eq(message.claims))
 }
 
 fn backoff(attempts: i32) -> Duration {
@@ -321,9 +321,7 @@ pub async fn mark_skipped<C: ConnectionTrait>(
         .col_expr(Column::Status, Expr::value("skipped"))
         .col_expr(Column::LastError, Expr::value(clip(reason)))
         .col_expr(Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
-        .filter(Column::Id.eq(message.id))
-        .filter(Column::Status.eq("queued"))
-        .filter(Column::Claims.eq(message.claims))
+        .filter(still_held(message))
         .exec(conn)
         .await?;
     Ok(())
@@ -340,9 +338,7 @@ pub async fn postpone<C: ConnectionTrait>(
         .col_expr(Column::NextAttemptAt, Expr::value(until))
         .col_expr(Column::Claims, Expr::value(message.claims - 1))
         .col_expr(Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
-        .filter(Column::Id.eq(message.id))
-        .filter(Column::Status.eq("queued"))
-        .filter(Column::Claims.eq(message.claims))
+        .filter(still_held(message))
         .exec(conn)
         .await?;
     Ok(())

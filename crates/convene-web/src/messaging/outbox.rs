@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use convene_domain::audit::AuditAction;
 use convene_domain::directory::schedules::london_time;
+use convene_domain::messaging::delivery::Channel;
 use convene_domain::messaging::templates::MessageKind;
 use convene_store::messaging::outbox::{self, Message, STATUSES};
 use convene_store::{StoreError, audit};
@@ -51,14 +52,6 @@ fn status_tag(status: &str) -> &'static str {
         "undelivered" => "govuk-tag--orange",
         "failed" => "govuk-tag--red",
         _ => "govuk-tag--grey",
-    }
-}
-
-fn channel_label(channel: &str) -> &'static str {
-    match channel {
-        "sms" => "Text message",
-        "email" => "Email",
-        _ => "Not sent yet",
     }
 }
 
@@ -113,7 +106,7 @@ impl Row {
             } else {
                 message.subject
             },
-            channel: channel_label(&message.channel),
+            channel: Channel::parse(&message.channel).map_or("Not sent yet", Channel::label),
             status: status_label(status),
             tag: status_tag(status),
             attempts: message.attempts,

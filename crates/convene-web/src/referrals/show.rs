@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use convene_domain::audit::AuditAction;
 use convene_domain::directory::schedules::london_time;
 use convene_domain::directory::taxonomy;
+use convene_domain::messaging::delivery::Channel;
 use convene_domain::messaging::templates::MessageKind;
 use convene_domain::referrals::{
     AppointmentMode, AppointmentStatus, Outcome, ReferralRole, ReferralState, Side, Transition,
@@ -287,11 +288,7 @@ async fn messages_of(
             let at = m.delivered_at.or(m.sent_at).unwrap_or(m.next_attempt_at);
             MessageView {
                 what: m.kind().map_or("Message", |k| k.label()),
-                how: match m.channel.as_str() {
-                    "sms" => "Text message",
-                    "email" => "Email",
-                    _ => "Text or email",
-                },
+                how: Channel::parse(&m.channel).map_or("Text or email", Channel::label),
                 when: london_time(at).format("%-d %B %Y, %H:%M").to_string(),
                 status,
                 colour,
