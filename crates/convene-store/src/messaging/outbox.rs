@@ -176,6 +176,28 @@ pub async fn claim_due<C: ConnectionTrait>(
     lease: Duration,
     limit: u64,
 ) -> Result<Vec<Message>, StoreError> {
+    // Another worker may win every message this one read; then read
+    // again, so "nothing claimed" means "nothing due", not "lost a race".
+    for _ in 0..CLAIM_TRIES {
+        let (read, won) = claim_once(conn, now, lease, limit).await?;
+        if read == 0 || !won.is_empty() {
+            return Ok(won);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// Times `claim_due` reads again after losing every message it read.
+const CLAIM_TRIES: usize = 20;
+
+/// Reads up to `limit` due messages and claims what it can: how many it
+/// read, and those it won.
+async fn claim_once<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: u64,
+) -> Result<(usize, Vec<Message>), StoreError> {
     let free = Condition::any()
         .add(Column::LeaseUntil.is_null())
         .add(Column::LeaseUntil.lt(now));
@@ -187,6 +209,7 @@ pub async fn claim_due<C: ConnectionTrait>(
         .limit(limit)
         .all(conn)
         .await?;
+    let read = due.len();
     let mut won = Vec::new();
     for row in due {
         let taken = Entity::update_many()
@@ -204,7 +227,7 @@ pub async fn claim_due<C: ConnectionTrait>(
             won.push(message);
         }
     }
-    Ok(won)
+    Ok((read, won))
 }
 
 /// What was handed to the provider, kept for the outbox page. Family
