@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod caseload;
 mod database;
 pub mod directory;
 pub mod durability;

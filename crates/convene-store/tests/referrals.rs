@@ -49,11 +49,19 @@ store_test!(
         );
         // The receiver's inbox has it; the referrer's outgoing list too.
         assert_eq!(
-            referrals::inbox(store.conn(), w.provider).await.unwrap()[0].id,
+            referrals::inbox(store.conn(), w.provider, ListWindow::first(10))
+                .await
+                .unwrap()
+                .referrals[0]
+                .id,
             id
         );
         assert_eq!(
-            referrals::outgoing(store.conn(), w.school).await.unwrap()[0].id,
+            referrals::outgoing(store.conn(), w.school, ListWindow::first(10))
+                .await
+                .unwrap()
+                .referrals[0]
+                .id,
             id
         );
         // Only the receiving service accepts.
@@ -450,9 +458,10 @@ store_test!(
             (ReferralState::Sent, None)
         );
         assert!(
-            referrals::inbox(store.conn(), w.provider)
+            referrals::inbox(store.conn(), w.provider, ListWindow::first(10))
                 .await
                 .unwrap()
+                .referrals
                 .iter()
                 .any(|r| r.id == id)
         );

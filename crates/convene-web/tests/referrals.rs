@@ -465,3 +465,121 @@ async fn sharing_without_consent_goes_to_the_safeguarding_lead_and_appointments_
     assert!(page.body.contains("at 15:30"), "{}", page.body);
     assert!(!page.body.contains("at 10:00"));
 }
+
+/// An organisation with many referrals sees them 25 to a page, newest
+/// first, with the total and links to older and newer pages.
+#[tokio::test]
+async fn long_referral_lists_come_a_page_at_a_time() {
+    use convene_domain::clock::Clock;
+    use convene_domain::people::PersonDetails;
+    use convene_domain::referrals::{ReferralState, Urgency};
+    use convene_store::caseload::{
+        CaseloadPerson, CaseloadReferral, CaseloadStep, insert_people, insert_referrals,
+    };
+
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let now = app.clock.now();
+    let child = Uuid::new_v4();
+    let person = CaseloadPerson {
+        id: child,
+        details: PersonDetails {
+            given_name: "Noor".into(),
+            family_name: "Hussain".into(),
+            date_of_birth: None,
+            phone: None,
+            email: None,
+            contact_preference: None,
+            preferred_language: None,
+            school: None,
+            postcode: None,
+        },
+        recorded_by: w.school,
+        at: now,
+    };
+    let teacher = Uuid::new_v4();
+    let referrals: Vec<CaseloadReferral> = (0..30)
+        .map(|n| {
+            let at = now - Duration::hours(30 - n);
+            let step = |transition, from, to| CaseloadStep {
+                transition,
+                from,
+                to,
+                by_user: teacher,
+                by_organisation: w.school,
+                at,
+            };
+            CaseloadReferral {
+                id: Uuid::new_v4(),
+                service_id: w.service,
+                receiving_organisation_id: w.provider,
+                referring_organisation_id: w.school,
+                referred_by: teacher,
+                subject_id: child,
+                parent_id: None,
+                need: Uuid::new_v4(),
+                urgency: Urgency::Routine,
+                reason: format!("Referral number {n}"),
+                decline_reason: None,
+                outcome: None,
+                steps: vec![
+                    step("create", None, ReferralState::Draft),
+                    step("send", Some(ReferralState::Draft), ReferralState::Sent),
+                ],
+                appointment: None,
+            }
+        })
+        .collect();
+    let newest = referrals[29].id;
+    let oldest = referrals[0].id;
+    let keys = app.state.keys.clone();
+    app.store()
+        .transaction(move |txn| {
+            Box::pin(async move {
+                insert_people(txn, &keys, &[person]).await?;
+                insert_referrals(txn, &keys, &referrals).await
+            })
+        })
+        .await
+        .unwrap();
+
+    let mut worker = signed_in(
+        &app,
+        "worker@riverside.example",
+        w.provider,
+        Role::Practitioner,
+    )
+    .await;
+    let first = worker.get("/referrals").await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert!(first.body.contains("Received (30)"), "{}", first.body);
+    assert!(first.body.contains("Showing 1 to 25 of 30"));
+    assert!(first.body.contains(&format!("/referrals/{newest}")));
+    assert!(!first.body.contains(&format!("/referrals/{oldest}")));
+    assert!(
+        first.body.contains("href=\"/referrals?received=2&"),
+        "a link to older ones"
+    );
+    assert_eq!(first.body.matches("Noor Hussain").count(), 25);
+
+    let second = worker.get("/referrals?received=2&sent=1").await;
+    assert!(second.body.contains("Showing 26 to 30 of 30"));
+    assert!(second.body.contains(&format!("/referrals/{oldest}")));
+    assert!(
+        second.body.contains("href=\"/referrals?received=1&"),
+        "a link to newer ones"
+    );
+    assert!(
+        !second.body.contains("href=\"/referrals?received=3&"),
+        "no page 3"
+    );
+    assert_eq!(second.body.matches("Noor Hussain").count(), 5);
+
+    for bad in ["/referrals?received=0", "/referrals?sent=x"] {
+        assert_eq!(
+            worker.get(bad).await.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+}

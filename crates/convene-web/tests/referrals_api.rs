@@ -221,6 +221,32 @@ async fn flow(db: TestDatabase) {
         1,
         "made once"
     );
+    assert_eq!(listed["organisations"][0]["sent_total"], 1);
+    // Lists come a page at a time: past the end is empty, the total stays.
+    let later = app
+        .send(call(
+            "GET",
+            "/api/v1/referrals?page=2&per_page=1",
+            "cvn_teacher",
+            None,
+            None,
+        ))
+        .await;
+    let later: Value = serde_json::from_str(&later.body).unwrap();
+    assert_eq!(later["organisations"][0]["sent"], json!([]));
+    assert_eq!(later["organisations"][0]["sent_total"], 1);
+    for bad in ["page=0", "per_page=0", "per_page=201", "page=x"] {
+        let refused = app
+            .send(call(
+                "GET",
+                &format!("/api/v1/referrals?{bad}"),
+                "cvn_teacher",
+                None,
+                None,
+            ))
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
     // The same key for a different request: refused.
     let mut other = referral.clone();
     other["reason"] = json!("Something else");

@@ -342,17 +342,21 @@ pub async fn page<C: ConnectionTrait>(
     let condition = condition_for(filter);
     let query = service::Entity::find().filter(condition);
     let total = query.clone().count(conn).await?;
-    let rows = query
+    // The page's ids first, from the (status, name, id) index alone; then
+    // only their documents. Sorting whole rows would carry every
+    // document through the sort.
+    let ids: Vec<Uuid> = query
+        .select_only()
+        .column(service::Column::Id)
         .order_by_asc(service::Column::Name)
         .order_by_asc(service::Column::Id)
-        .offset(page.saturating_sub(1) * per_page)
+        .offset(page.saturating_sub(1).saturating_mul(per_page))
         .limit(per_page)
+        .into_tuple()
         .all(conn)
         .await?;
-    let documents = rows
-        .iter()
-        .map(|m| parse(&m.document))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut found = documents(conn, &ids).await?;
+    let documents = ids.iter().filter_map(|id| found.remove(id)).collect();
     Ok((documents, total))
 }
 
@@ -463,6 +467,26 @@ pub async fn rows<C: ConnectionTrait>(
         .await?
         .into_iter()
         .map(to_row)
+        .collect())
+}
+
+/// Services' names by id (one query for a page of a list).
+pub async fn names<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(service::Entity::find()
+        .select_only()
+        .column(service::Column::Id)
+        .column(service::Column::Name)
+        .filter(service::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple::<(Uuid, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
         .collect())
 }
 

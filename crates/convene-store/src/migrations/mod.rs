@@ -20,6 +20,7 @@ mod m20261123_000011_referral_intake;
 mod m20261123_000012_person_transitions;
 mod m20261123_000013_outbox;
 mod m20261123_000014_messaging;
+mod m20261123_000015_list_indexes;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_person_transitions::Migration),
             Box::new(m20261123_000013_outbox::Migration),
             Box::new(m20261123_000014_messaging::Migration),
+            Box::new(m20261123_000015_list_indexes::Migration),
         ]
     }
 }

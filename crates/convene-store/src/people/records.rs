@@ -81,7 +81,7 @@ fn duplicate_index(keys: &DataKeys, details: &PersonDetails) -> Option<String> {
         .map(|key| keys.blind_index("person.duplicate", &key))
 }
 
-fn sealed_columns(
+pub(crate) fn sealed_columns(
     keys: &DataKeys,
     id: Uuid,
     details: &PersonDetails,
@@ -201,6 +201,25 @@ pub async fn get<C: ConnectionTrait>(
         .await?
         .map(|row| open_row(keys, row))
         .transpose()
+}
+
+/// People by id, opened (one query for a page of a list); ids not found
+/// are left out.
+pub async fn get_many<C: ConnectionTrait>(
+    conn: &C,
+    keys: &DataKeys,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Person>, StoreError> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| open_row(keys, row).map(|p| (p.id, p)))
+        .collect()
 }
 
 /// People recorded under exactly this name (case, accents and spacing

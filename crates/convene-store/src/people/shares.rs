@@ -70,7 +70,7 @@ fn context(column: &str, id: Uuid) -> String {
     format!("shares.{column}.{id}")
 }
 
-fn sealed(
+pub(crate) fn sealed(
     keys: &DataKeys,
     column: &str,
     id: Uuid,

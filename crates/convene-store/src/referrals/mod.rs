@@ -7,7 +7,7 @@ pub mod intake;
 pub mod measures;
 pub mod records;
 
-pub use records::{Referral, ReferralEvent, ReferralSummary};
+pub use records::{ListWindow, Listed, Referral, ReferralEvent, ReferralSummary};
 
 /// A domain refusal ("a draft referral cannot be closed") as a sentence.
 pub(crate) fn sentence(text: &str) -> String {

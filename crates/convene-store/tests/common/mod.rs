@@ -20,7 +20,7 @@ pub use convene_store::people::records;
 pub use convene_store::people::shares::{self, ShareKind};
 pub use convene_store::referrals::appointments::{self, Booking};
 pub use convene_store::referrals::follow_ups::{self, FollowUpKind};
-pub use convene_store::referrals::records::{self as referrals, Actor, NewReferral};
+pub use convene_store::referrals::records::{self as referrals, Actor, ListWindow, NewReferral};
 pub use convene_store::{Store, StoreError, organisations, store_test};
 pub use sea_orm::{ConnectionTrait, Statement};
 pub use serde_json::json;

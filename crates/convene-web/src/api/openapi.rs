@@ -130,9 +130,13 @@ fn paths() -> Value {
         },
         "/api/v1/referrals": {
             "get": {
-                "summary": "Referrals received and made by the token's organisations (scope: referrals)",
+                "summary": "A page of the referrals received and made by each of the token's organisations, newest change first, with totals (scope: referrals)",
                 "operationId": "listReferrals",
-                "responses": with_errors(json!({ "200": object("For each organisation, what it received and made") }))
+                "parameters": [
+                    { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1_000_000 } },
+                    { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } }
+                ],
+                "responses": with_errors(json!({ "200": object("For each organisation, a page of what it received and made, and how many of each") }))
             },
             "post": {
                 "summary": "Make a referral, with its sharing decision; sent at once if `send` (scope: referrals)",

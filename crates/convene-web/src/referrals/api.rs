@@ -6,7 +6,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -20,6 +20,7 @@ use convene_domain::people::{PersonForm, check_person};
 use convene_domain::referrals::{AppointmentChange, AppointmentMode, Outcome, Transition, Urgency};
 use convene_domain::text::ValidationErrors;
 use convene_store::directory::services;
+use convene_store::referrals::ListWindow;
 use convene_store::referrals::appointments::{self, Booking};
 use convene_store::referrals::intake::{Child, Intake, take_in};
 use convene_store::referrals::records::{self, Actor};
@@ -306,24 +307,56 @@ pub async fn get(
     Ok(Json(body))
 }
 
+/// Which page of the lists: `?page=2&per_page=50`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+/// Most referrals a page of a list holds.
+const MOST_PER_PAGE: u64 = 200;
+
+/// For each of the token's organisations, a page of what it received and
+/// of what it made, newest change first, with each list's total.
 pub async fn list(
     State(state): State<AppState>,
     who: Practitioner,
+    Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, AppError> {
+    let page = query.page.unwrap_or(1);
+    let per_page = query.per_page.unwrap_or(50);
+    if page == 0 || page > 1_000_000 {
+        return Err(AppError::BadRequest(
+            "page: give a page from 1 to 1000000".into(),
+        ));
+    }
+    if !(1..=MOST_PER_PAGE).contains(&per_page) {
+        return Err(AppError::BadRequest(format!(
+            "per_page: give a number from 1 to {MOST_PER_PAGE}"
+        )));
+    }
+    let window = ListWindow { page, per_page };
     let conn = state.store.conn();
+    let line = |s: &convene_store::referrals::ReferralSummary| {
+        json!({ "id": s.id, "service_id": s.service_id, "state": s.state.code(),
+                "urgency": s.urgency.code(), "sent_at": s.sent_at, "updated_at": s.updated_at })
+    };
     let mut organisations = Vec::new();
     for organisation in &who.organisations {
-        let line = |s: &convene_store::referrals::ReferralSummary| {
-            json!({ "id": s.id, "service_id": s.service_id, "state": s.state.code(),
-                    "urgency": s.urgency.code(), "sent_at": s.sent_at, "updated_at": s.updated_at })
-        };
+        let received = records::inbox(conn, *organisation, window).await?;
+        let sent = records::outgoing(conn, *organisation, window).await?;
         organisations.push(json!({
             "organisation_id": organisation,
-            "received": records::inbox(conn, *organisation).await?.iter().map(line).collect::<Vec<_>>(),
-            "sent": records::outgoing(conn, *organisation).await?.iter().map(line).collect::<Vec<_>>(),
+            "received": received.referrals.iter().map(line).collect::<Vec<_>>(),
+            "received_total": received.total,
+            "sent": sent.referrals.iter().map(line).collect::<Vec<_>>(),
+            "sent_total": sent.total,
         }));
     }
-    Ok(Json(json!({ "organisations": organisations })))
+    Ok(Json(
+        json!({ "page": page, "per_page": per_page, "organisations": organisations }),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,8 +2,10 @@
 //! what it has received (the inbox), what it has sent, and what it has to
 //! do.
 
+use std::borrow::Borrow;
+
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use convene_domain::audit::AuditAction;
@@ -12,10 +14,11 @@ use convene_domain::messaging::reminders::{ServiceReminders, parse_days};
 use convene_store::directory::services;
 use convene_store::messaging::settings as reminder_settings;
 use convene_store::people::records as people;
-use convene_store::referrals::ReferralSummary;
 use convene_store::referrals::follow_ups::{self, FollowUp};
+use convene_store::referrals::{ListWindow, Listed, ReferralSummary};
 use convene_store::referrals::{intake, records};
 use convene_store::{audit, organisations};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::Practitioner;
@@ -54,14 +57,59 @@ impl Intake {
     }
 }
 
+/// A page of received or sent referrals, and how many there are.
+pub struct ListedLines {
+    pub lines: Vec<Line>,
+    pub total: u64,
+    pub page: u64,
+}
+
+impl ListedLines {
+    pub fn pages(&self) -> u64 {
+        self.total.div_ceil(PER_PAGE).max(1)
+    }
+
+    /// "Showing 26 to 50 of 375", or nothing when one page holds them.
+    pub fn showing(&self) -> String {
+        if self.total <= PER_PAGE || self.lines.is_empty() {
+            return String::new();
+        }
+        let first = (self.page - 1) * PER_PAGE + 1;
+        let last = first + self.lines.len() as u64 - 1;
+        format!("Showing {first} to {last} of {}", self.total)
+    }
+}
+
 pub struct OrganisationLists {
     pub name: String,
     /// Children moving to this organisation: (person, name, move).
     pub joining: Vec<(Uuid, String, &'static str)>,
     pub services: Vec<Intake>,
-    pub inbox: Vec<Line>,
-    pub outgoing: Vec<Line>,
+    pub inbox: ListedLines,
+    pub outgoing: ListedLines,
     pub to_do: Vec<FollowUp>,
+}
+
+/// Referrals a page of each list shows.
+const PER_PAGE: u64 = 25;
+
+/// Which page of each list: `?received=2&sent=1`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    received: Option<u64>,
+    sent: Option<u64>,
+}
+
+impl ListQuery {
+    fn window(page: Option<u64>) -> Result<ListWindow, AppError> {
+        match page.unwrap_or(1) {
+            0 => Err(AppError::BadRequest("pages start at 1".into())),
+            page => Ok(ListWindow {
+                page: page.min(1_000_000),
+                per_page: PER_PAGE,
+            }),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -72,23 +120,34 @@ struct ListPage {
 }
 
 impl ListPage {
+    /// The link to another page of one list, keeping the other's page.
+    /// Takes numbers or references to them, as templates pass both.
+    fn link(&self, received: impl Borrow<u64>, sent: impl Borrow<u64>) -> String {
+        let (received, sent) = (received.borrow(), sent.borrow());
+        format!("/referrals?received={received}&sent={sent}")
+    }
+
     fn local(&self, at: &DateTime<Utc>) -> String {
         london_time(*at).format("%-d %B %Y").to_string()
     }
 }
 
-async fn lines(state: &AppState, list: Vec<ReferralSummary>) -> Result<Vec<Line>, AppError> {
+/// A page of a list with the children's and services' names: two queries
+/// for the page, not two for each line.
+async fn lines(state: &AppState, listed: Listed, page: u64) -> Result<ListedLines, AppError> {
     let conn = state.store.conn();
+    let list = listed.referrals;
+    let subjects: Vec<Uuid> = list.iter().map(|r| r.subject_id).collect();
+    let service_ids: Vec<Uuid> = list.iter().map(|r| r.service_id).collect();
+    let people = people::get_many(conn, &state.keys, &subjects).await?;
+    let names = services::names(conn, &service_ids).await?;
     let mut out = Vec::with_capacity(list.len());
     for summary in list {
-        let person = people::get(conn, &state.keys, summary.subject_id)
-            .await?
+        let person = people
+            .get(&summary.subject_id)
             .map(|p| p.details.full_name())
             .unwrap_or_default();
-        let service = services::row(conn, summary.service_id)
-            .await?
-            .map(|s| s.name)
-            .unwrap_or_default();
+        let service = names.get(&summary.service_id).cloned().unwrap_or_default();
         let when = london_time(summary.sent_at.unwrap_or(summary.updated_at))
             .format("%-d %B %Y")
             .to_string();
@@ -99,7 +158,11 @@ async fn lines(state: &AppState, list: Vec<ReferralSummary>) -> Result<Vec<Line>
             when,
         });
     }
-    Ok(out)
+    Ok(ListedLines {
+        lines: out,
+        total: listed.total,
+        page,
+    })
 }
 
 pub async fn list(
@@ -107,8 +170,11 @@ pub async fn list(
     page: Page,
     address: ClientAddress,
     who: Practitioner,
+    Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let conn = state.store.conn();
+    let received = ListQuery::window(query.received)?;
+    let sent = ListQuery::window(query.sent)?;
     let mut lists = Vec::new();
     for organisation in &who.organisations {
         let name = organisations::get(conn, *organisation)
@@ -139,8 +205,18 @@ pub async fn list(
             name,
             joining,
             services: intakes,
-            inbox: lines(&state, records::inbox(conn, *organisation).await?).await?,
-            outgoing: lines(&state, records::outgoing(conn, *organisation).await?).await?,
+            inbox: lines(
+                &state,
+                records::inbox(conn, *organisation, received).await?,
+                received.page,
+            )
+            .await?,
+            outgoing: lines(
+                &state,
+                records::outgoing(conn, *organisation, sent).await?,
+                sent.page,
+            )
+            .await?,
             to_do: follow_ups::open_for(conn, *organisation)
                 .await?
                 .into_iter()

@@ -232,9 +232,11 @@ mod tests {
         let now = town::seeded_at() + chrono::Duration::days(80);
         assert_eq!(families::seed(&store, &keys, now).await.unwrap(), 8);
         let school = stable_id("organisation", "Northgate Primary School");
-        let sent = convene_store::referrals::records::outgoing(store.conn(), school)
+        let window = convene_store::referrals::ListWindow::first(100);
+        let sent = convene_store::referrals::records::outgoing(store.conn(), school, window)
             .await
-            .unwrap();
+            .unwrap()
+            .referrals;
         for state in ReferralState::ALL {
             assert!(
                 sent.iter().any(|r| r.state == state),

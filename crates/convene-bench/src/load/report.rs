@@ -1,0 +1,241 @@
+//! What a load run saw: every request's time by type, every error with a
+//! few examples, and the server's memory; summarised as percentiles.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// Examples of errors kept, so a report says what went wrong.
+const EXAMPLES: usize = 20;
+
+#[derive(Default)]
+pub struct Recorder {
+    /// Microseconds, per request type.
+    times: BTreeMap<&'static str, Vec<u32>>,
+    errors: BTreeMap<&'static str, u64>,
+    examples: Vec<String>,
+}
+
+impl Recorder {
+    pub fn ok(&mut self, kind: &'static str, started: Instant) {
+        let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
+        self.times.entry(kind).or_default().push(micros);
+    }
+
+    pub fn error(&mut self, kind: &'static str, started: Instant, what: String) {
+        self.ok(kind, started);
+        *self.errors.entry(kind).or_default() += 1;
+        if self.examples.len() < EXAMPLES {
+            self.examples.push(format!("{kind}: {what}"));
+        }
+    }
+
+    pub fn merge(&mut self, other: Recorder) {
+        for (kind, times) in other.times {
+            self.times.entry(kind).or_default().extend(times);
+        }
+        for (kind, n) in other.errors {
+            *self.errors.entry(kind).or_default() += n;
+        }
+        let room = EXAMPLES.saturating_sub(self.examples.len());
+        self.examples.extend(other.examples.into_iter().take(room));
+    }
+
+    pub fn summary(mut self, elapsed: Duration, clients: usize, memory: Option<Memory>) -> Summary {
+        let mut rows = Vec::new();
+        let mut all = Vec::new();
+        for (kind, times) in &mut self.times {
+            times.sort_unstable();
+            all.extend_from_slice(times);
+            rows.push(Row::of(
+                kind,
+                times,
+                self.errors.get(kind).copied().unwrap_or(0),
+                elapsed,
+            ));
+        }
+        all.sort_unstable();
+        let total = Row::of("all", &all, self.errors.values().sum(), elapsed);
+        Summary {
+            clients,
+            seconds: elapsed.as_secs_f64(),
+            rows,
+            total,
+            memory,
+            error_examples: self.examples,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Row {
+    pub kind: String,
+    pub count: usize,
+    pub errors: u64,
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+/// The value at or below which `share` of the sorted `times` fall
+/// (nearest rank).
+fn percentile(times: &[u32], share: f64) -> f64 {
+    if times.is_empty() {
+        return 0.0;
+    }
+    let rank = ((share * times.len() as f64).ceil() as usize).clamp(1, times.len());
+    f64::from(times[rank - 1]) / 1000.0
+}
+
+impl Row {
+    fn of(kind: &str, sorted: &[u32], errors: u64, elapsed: Duration) -> Row {
+        Row {
+            kind: kind.to_string(),
+            count: sorted.len(),
+            errors,
+            per_second: sorted.len() as f64 / elapsed.as_secs_f64().max(0.001),
+            p50_ms: percentile(sorted, 0.50),
+            p95_ms: percentile(sorted, 0.95),
+            p99_ms: percentile(sorted, 0.99),
+            max_ms: percentile(sorted, 1.0),
+        }
+    }
+
+    fn markdown(&self) -> String {
+        format!(
+            "| {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |\n",
+            self.kind,
+            self.count,
+            self.errors,
+            self.per_second,
+            self.p50_ms,
+            self.p95_ms,
+            self.p99_ms,
+            self.max_ms
+        )
+    }
+}
+
+#[derive(Serialize, Clone, Copy)]
+pub struct Memory {
+    pub start_mb: f64,
+    pub peak_mb: f64,
+    pub end_mb: f64,
+}
+
+#[derive(Serialize)]
+pub struct Summary {
+    pub clients: usize,
+    pub seconds: f64,
+    pub rows: Vec<Row>,
+    pub total: Row,
+    pub memory: Option<Memory>,
+    pub error_examples: Vec<String>,
+}
+
+impl Summary {
+    pub fn markdown(&self) -> String {
+        let mut out = format!(
+            "{} clients for {:.0} s\n\n| request | count | errors | per second | p50 ms | p95 ms | p99 ms | max ms |\n|---|---|---|---|---|---|---|---|\n",
+            self.clients, self.seconds
+        );
+        for row in &self.rows {
+            out.push_str(&row.markdown());
+        }
+        out.push_str(&self.total.markdown());
+        if let Some(m) = self.memory {
+            out.push_str(&format!(
+                "\nserver memory (RSS): {:.0} MB at the start, {:.0} MB at most, {:.0} MB at the end\n",
+                m.start_mb, m.peak_mb, m.end_mb
+            ));
+        }
+        for example in &self.error_examples {
+            out.push_str(&format!("error: {example}\n"));
+        }
+        out
+    }
+}
+
+/// Resident memory of a process in MB, from /proc.
+fn resident_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub struct MemoryWatch {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<Memory>,
+}
+
+/// Samples the server's resident memory every half second until finished.
+pub fn watch_memory(pid: u32) -> MemoryWatch {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let task = tokio::spawn(async move {
+        let start = resident_mb(pid).unwrap_or(0.0);
+        let mut memory = Memory {
+            start_mb: start,
+            peak_mb: start,
+            end_mb: start,
+        };
+        while !flag.load(Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if let Some(now) = resident_mb(pid) {
+                memory.peak_mb = memory.peak_mb.max(now);
+                memory.end_mb = now;
+            }
+        }
+        memory
+    });
+    MemoryWatch { stop, task }
+}
+
+impl MemoryWatch {
+    pub async fn finish(self) -> Memory {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.unwrap_or(Memory {
+            start_mb: 0.0,
+            peak_mb: 0.0,
+            end_mb: 0.0,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let times: Vec<u32> = (1..=100).map(|ms| ms * 1000).collect();
+        assert_eq!(percentile(&times, 0.50), 50.0);
+        assert_eq!(percentile(&times, 0.95), 95.0);
+        assert_eq!(percentile(&times, 0.99), 99.0);
+        assert_eq!(percentile(&times, 1.0), 100.0);
+        assert_eq!(percentile(&[7000], 0.99), 7.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+
+    #[test]
+    fn errors_count_and_merge() {
+        let mut a = Recorder::default();
+        let mut b = Recorder::default();
+        let now = Instant::now();
+        a.ok("search", now);
+        b.error("search", now, "500".into());
+        b.ok("inbox", now);
+        a.merge(b);
+        let summary = a.summary(Duration::from_secs(1), 2, None);
+        assert_eq!(summary.total.count, 3);
+        assert_eq!(summary.total.errors, 1);
+        assert_eq!(summary.rows.len(), 2);
+        assert_eq!(summary.error_examples, vec!["search: 500".to_string()]);
+    }
+}
