@@ -8,7 +8,7 @@ use crate::database::Backend;
 use crate::{Store, StoreError};
 
 /// What to tell someone who asks Convene to back up PostgreSQL.
-pub const POSTGRES_ADVICE: &str = "convene backup copies SQLite databases only. For PostgreSQL use its own tools, for example: pg_dump --format=custom --file=convene.dump \"$CONVENE_DATABASE_URL\" (restore with pg_restore --clean --dbname=...). See docs/operations.md.";
+pub const POSTGRES_ADVICE: &str = "convene backup copies SQLite databases only. For PostgreSQL use its own tools, for example: pg_dump --format=custom --file=convene.dump \"$CONVENE_DATABASE_URL\" (restore with pg_restore --clean --if-exists --no-owner --dbname=...). See docs/operations.md.";
 
 /// Writes a consistent copy of a live SQLite database to `to` with
 /// `VACUUM INTO`, which reads one snapshot while writers carry on. The copy

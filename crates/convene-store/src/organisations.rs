@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use convene_domain::organisations::{Organisation, OrganisationDetails, OrganisationKind};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -78,6 +81,26 @@ pub async fn list<C: ConnectionTrait>(conn: &C) -> Result<Vec<Organisation>, Sto
         .into_iter()
         .map(to_domain)
         .collect()
+}
+
+/// The organisations of one kind: how many, and the first `shown` by name.
+pub async fn of_kind<C: ConnectionTrait>(
+    conn: &C,
+    kind: OrganisationKind,
+    shown: u64,
+) -> Result<(u64, Vec<Organisation>), StoreError> {
+    let query = Entity::find().filter(Column::Kind.eq(kind.code()));
+    let total = query.clone().count(conn).await?;
+    let first = query
+        .order_by_asc(Column::Name)
+        .order_by_asc(Column::Id)
+        .limit(shown)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(to_domain)
+        .collect::<Result<_, _>>()?;
+    Ok((total, first))
 }
 
 pub async fn count<C: ConnectionTrait>(conn: &C) -> Result<u64, StoreError> {

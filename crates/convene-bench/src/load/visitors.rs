@@ -251,6 +251,16 @@ pub async fn practitioner(run: &Run, seed: u64, account: Account) -> Recorder {
             v.think().await;
             continue;
         }
+        // Now and then, how their referrals are going over a period.
+        if v.rng.chance(0.2) {
+            let months = v.rng.pick(&[3, 12, 36]);
+            v.get(
+                "referral measures (web)",
+                &format!("/referrals/measures?months={months}"),
+            )
+            .await;
+            v.think().await;
+        }
         for _ in 0..ROUNDS_PER_VISIT {
             if v.done() {
                 break;
@@ -345,7 +355,7 @@ async fn work_the_inbox(v: &mut Visitor<'_>, account: &Account) {
     }
     let service = *v.rng.pick(&run.credentials.services);
     let need = v.rng.pick(&run.credentials.needs).clone();
-    let key = format!("load-{}", v.rng.uuid().simple());
+    let key = format!("load-{}", Uuid::new_v4().simple());
     let body = json!({
         "service_id": service,
         "child": { "given_name": "Robin", "family_name": format!("Load{}", v.rng.below(100_000)),
@@ -390,7 +400,7 @@ async fn work_the_inbox(v: &mut Visitor<'_>, account: &Account) {
     if let Some(version) = version {
         let request = run_post(v, &format!("/api/v1/referrals/{id}/transitions"))
             .bearer_auth(&account.token)
-            .header("Idempotency-Key", format!("load-{}", v.rng.uuid().simple()))
+            .header("Idempotency-Key", format!("load-{}", Uuid::new_v4().simple()))
             .json(&json!({ "transition": transition, "version": version }));
         v.send("API: move a referral on", request, StatusCode::OK)
             .await;

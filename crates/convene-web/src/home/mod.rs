@@ -22,7 +22,12 @@ pub fn routes() -> Router<AppState> {
 struct KindGroup {
     label: &'static str,
     organisations: Vec<Organisation>,
+    /// How many of this kind are not named.
+    more: u64,
 }
+
+/// Organisations named per kind: a national directory brings thousands.
+const NAMED_PER_KIND: u64 = 12;
 
 #[derive(Template)]
 #[template(path = "home/index.html")]
@@ -32,26 +37,25 @@ struct HomePage {
     summary: Option<String>,
     groups: Vec<KindGroup>,
     places: Vec<Place>,
-    organisation_count: usize,
+    organisation_count: u64,
 }
 
 async fn home(State(state): State<AppState>, page: Page) -> Result<Html<String>, AppError> {
     let conn = state.store.conn();
     let summary = instance::fact(conn, instance::SUMMARY_FACT).await?;
-    let all = organisations::list(conn).await?;
-    let organisation_count = all.len();
-    let groups = OrganisationKind::ALL
-        .into_iter()
-        .map(|kind| KindGroup {
-            label: kind.label(),
-            organisations: all
-                .iter()
-                .filter(|o| o.details.kind == kind)
-                .cloned()
-                .collect(),
-        })
-        .filter(|group| !group.organisations.is_empty())
-        .collect();
+    let mut groups = Vec::new();
+    let mut organisation_count = 0;
+    for kind in OrganisationKind::ALL {
+        let (total, named) = organisations::of_kind(conn, kind, NAMED_PER_KIND).await?;
+        organisation_count += total;
+        if total > 0 {
+            groups.push(KindGroup {
+                label: kind.label(),
+                more: total - named.len() as u64,
+                organisations: named,
+            });
+        }
+    }
     let places = places::list(conn).await?;
     let template = HomePage {
         instance_name: page.service_name.clone(),
