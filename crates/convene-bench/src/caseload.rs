@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use convene_domain::clock::{Clock, SystemClock};
 use convene_domain::directory::postcodes::Postcode;
 use convene_domain::identity::passwords::hash_password_with_salt;
 use convene_domain::identity::second_factor::secret_base32;
@@ -118,7 +119,7 @@ pub async fn generate(database_url: &str, size: &Size, out: &Path) -> anyhow::Re
         .await
         .map_err(store_error)?;
     let started = Instant::now();
-    let now = Utc::now();
+    let now = Clock::now(&SystemClock);
     let (mut organisations, needs) = directory(&store).await?;
     if organisations.is_empty() || needs.is_empty() {
         anyhow::bail!("import a directory first: no active services or no needs taxonomy");

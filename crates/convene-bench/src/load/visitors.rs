@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use convene_domain::clock::{Clock, SystemClock};
 use convene_domain::identity::second_factor::{code_at, secret_from_base32};
 use convene_domain::people::sharing::PRIVACY_NOTICE_VERSION;
 use reqwest::StatusCode;
@@ -334,10 +335,7 @@ async fn sign_in(
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    u64::try_from(Clock::now(&SystemClock).timestamp()).unwrap_or(0)
 }
 
 fn run_post(v: &Visitor<'_>, path: &str) -> reqwest::RequestBuilder {
