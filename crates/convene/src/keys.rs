@@ -27,6 +27,21 @@ struct KeysFile {
 
 /// The configured keys, checked against `store`.
 pub async fn load_and_verify(config: &Config, store: &Store) -> anyhow::Result<DataKeys> {
+    // New keys only for a new instance: a database that already holds
+    // sealed data (a restored backup whose keys file was left behind)
+    // needs its own keys, and a fresh file would only be a wrong one.
+    if config.data_keys.expose_secret().trim().is_empty() && !config.data_keys_file.exists() {
+        let used = keys::used(store).await.map_err(|e| anyhow!("{e}"))?;
+        if !used.is_empty() {
+            bail!(
+                "there is no keys file at {} but the database holds personal data sealed with the key(s) {}: \
+                 copy the keys file that was backed up with this database there (or configure data_keys); \
+                 Convene makes new keys only for a new database",
+                config.data_keys_file.display(),
+                used.join(", ")
+            );
+        }
+    }
     let keys = load(config)?;
     keys::verify(store, &keys)
         .await

@@ -35,6 +35,30 @@ fn file_value(text: &str, name: &str) -> String {
         .to_string()
 }
 
+/// A database restored without its keys file: Convene says which keys it
+/// needs and where, and does not make new (wrong) ones.
+#[test]
+fn a_restored_database_without_its_keys_file_is_refused_and_no_keys_are_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/x.db", dir.path().display());
+    assert!(cmd(dir.path(), &url, &["migrate"], &[]).status.success());
+    let first = cmd(dir.path(), &url, &["keys", "check"], &[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let file = dir.path().join("data/convene-keys.toml");
+    std::fs::rename(&file, dir.path().join("elsewhere.toml")).unwrap();
+
+    let refused = cmd(dir.path(), &url, &["keys", "check"], &[]);
+    assert!(!refused.status.success());
+    let message = stderr(&refused);
+    assert!(
+        message.contains("no keys file at") && message.contains("k1"),
+        "{message}"
+    );
+    assert!(!file.exists(), "a new keys file was made");
+    let checked = cmd(dir.path(), &url, &["check"], &[]);
+    assert!(checked.status.success(), "check does not need the keys");
+}
+
 #[test]
 fn keys_are_made_once_checked_at_start_and_rotated() {
     let dir = tempfile::tempdir().unwrap();

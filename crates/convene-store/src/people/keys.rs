@@ -14,6 +14,16 @@ use crate::{Store, StoreError, instance};
 
 const CHECK_PREFIX: &str = "data_key_check:";
 
+/// The ids of the keys the database holds sealed values under (none for a
+/// new instance).
+pub async fn used(store: &Store) -> Result<Vec<String>, StoreError> {
+    Ok(instance::facts_starting(store.conn(), CHECK_PREFIX)
+        .await?
+        .into_iter()
+        .map(|(fact, _)| fact.trim_start_matches(CHECK_PREFIX).to_string())
+        .collect())
+}
+
 /// Checks the configured keys against the database, and records a check
 /// for the current key the first time it is used.
 pub async fn verify(store: &Store, keys: &DataKeys) -> Result<(), StoreError> {
