@@ -32,18 +32,8 @@ SIDES=${SIDES:-convene baseline}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/release
 
-log() { printf '\n== %s: %s\n' "$(date +%H:%M:%S)" "$*"; }
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
-wait_for() { # url, what
-  for _ in $(seq 1 600); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "$2 did not answer at $1" >&2
-  exit 1
-}
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
 rss() { grep -E '^(VmRSS|VmHWM)' "/proc/$1/status" | tr -s ' \t' ' ' | paste -sd' '; }
 
 log "building release binaries"

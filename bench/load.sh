@@ -42,18 +42,9 @@ PORT=${PORT:-8094}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/release
 
-log() { printf '\n== %s: %s\n' "$(date +%H:%M:%S)" "$*"; }
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
-wait_for() { # url, what
-  for _ in $(seq 1 1200); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "$2 did not answer at $1" >&2
-  exit 1
-}
+WAIT_TENTHS=1200 # a server on 3 million referrals takes longer to start
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
 
 if [ -z "${NO_BUILD:-}" ]; then
   log "building release binaries"

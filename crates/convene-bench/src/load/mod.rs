@@ -81,6 +81,11 @@ impl Run {
         }
         true
     }
+
+    /// Whether there is time and count left (without counting a request).
+    pub fn may_send_later(&self) -> bool {
+        !self.stop.load(Ordering::Relaxed) && Instant::now() < self.deadline
+    }
 }
 
 /// `search=...&postcode=...&proximity=...` from the directory benchmark's

@@ -147,13 +147,6 @@ impl<'r> Visitor<'r> {
     }
 }
 
-impl Run {
-    /// Whether there is time and count left (without counting a request).
-    fn may_send_later(&self) -> bool {
-        !self.stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < self.deadline
-    }
-}
-
 /// A family: searches find support (by words, need and age, or near a
 /// postcode), opens a service, sometimes looks at the next page.
 pub async fn family(run: &Run, seed: u64) -> Recorder {
@@ -274,10 +267,7 @@ pub async fn practitioner(run: &Run, seed: u64, account: Account) -> Recorder {
         if let Some(page) = v.get("inbox (web)", "/referrals").await
             && let Some(token) = csrf_token(&page)
         {
-            let request = v
-                .http
-                .post(format!("{}/sign-out", run.base))
-                .form(&[("csrf_token", token)]);
+            let request = run_post(&v, "/sign-out").form(&[("csrf_token", token)]);
             v.send("sign out", request, StatusCode::SEE_OTHER).await;
         }
         v.think().await;

@@ -4,6 +4,7 @@
 pub mod appointments;
 pub mod follow_ups;
 pub mod intake;
+pub mod lists;
 pub mod measures;
 pub mod records;
 

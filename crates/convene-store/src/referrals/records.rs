@@ -11,15 +11,14 @@ use convene_domain::referrals::{
 };
 use convene_domain::sealing::DataKeys;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::entities::{referral, referral_event, referral_need, referral_person, service};
 use crate::people::shares;
 use crate::{StoreError, directory::services};
+
+pub use super::lists::{ListWindow, Listed, inbox, outgoing};
 
 fn sealing(error: impl std::fmt::Display) -> StoreError {
     StoreError::Sealing(error.to_string())
@@ -123,7 +122,7 @@ fn state(code: &str) -> Result<ReferralState, StoreError> {
     ReferralState::parse(code).ok_or_else(|| StoreError::Corrupt(format!("referral state {code}")))
 }
 
-fn summary(row: &referral::Model) -> Result<ReferralSummary, StoreError> {
+pub(super) fn summary(row: &referral::Model) -> Result<ReferralSummary, StoreError> {
     Ok(ReferralSummary {
         id: row.id,
         service_id: row.service_id,
@@ -513,74 +512,6 @@ pub async fn events<C: ConnectionTrait>(
             })
         })
         .collect()
-}
-
-/// Which page of a list, and how long a page is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ListWindow {
-    /// From 1.
-    pub page: u64,
-    pub per_page: u64,
-}
-
-impl ListWindow {
-    pub fn first(per_page: u64) -> Self {
-        Self { page: 1, per_page }
-    }
-
-    fn offset(self) -> u64 {
-        self.page.saturating_sub(1).saturating_mul(self.per_page)
-    }
-}
-
-/// A page of a list, newest change first, and how many the list holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
-    pub referrals: Vec<ReferralSummary>,
-    pub total: u64,
-}
-
-async fn listed<C: ConnectionTrait>(
-    conn: &C,
-    query: sea_orm::Select<referral::Entity>,
-    window: ListWindow,
-) -> Result<Listed, StoreError> {
-    let total = query.clone().count(conn).await?;
-    let referrals = query
-        .order_by_desc(referral::Column::UpdatedAt)
-        .order_by_desc(referral::Column::Id)
-        .offset(window.offset())
-        .limit(window.per_page)
-        .all(conn)
-        .await?
-        .iter()
-        .map(summary)
-        .collect::<Result<_, _>>()?;
-    Ok(Listed { referrals, total })
-}
-
-/// Referrals an organisation has received (drafts are the referrer's own),
-/// a page at a time.
-pub async fn inbox<C: ConnectionTrait>(
-    conn: &C,
-    organisation: Uuid,
-    window: ListWindow,
-) -> Result<Listed, StoreError> {
-    let query = referral::Entity::find()
-        .filter(referral::Column::ReceivingOrganisationId.eq(organisation))
-        .filter(referral::Column::State.ne(ReferralState::Draft.code()));
-    listed(conn, query, window).await
-}
-
-/// Referrals an organisation has made, a page at a time.
-pub async fn outgoing<C: ConnectionTrait>(
-    conn: &C,
-    organisation: Uuid,
-    window: ListWindow,
-) -> Result<Listed, StoreError> {
-    let query =
-        referral::Entity::find().filter(referral::Column::ReferringOrganisationId.eq(organisation));
-    listed(conn, query, window).await
 }
 
 /// Every referral a person is on (as its subject or a parent or carer).
