@@ -71,6 +71,27 @@ pub async fn get<C: ConnectionTrait>(
         .transpose()
 }
 
+/// Organisations' names by id, in one query (a referral's history names
+/// each organisation that acted on it).
+pub async fn names<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::Name)
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .into_tuple::<(Uuid, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// Every organisation, by name.
 pub async fn list<C: ConnectionTrait>(conn: &C) -> Result<Vec<Organisation>, StoreError> {
     Entity::find()

@@ -195,3 +195,50 @@ async fn names(store: &convene_store::Store, filter: ServiceFilter) -> Vec<Strin
         .map(|d| d["name"].as_str().unwrap().to_string())
         .collect()
 }
+
+store_test!(
+    list_totals_are_counted_again_only_when_the_directory_changes,
+    |store| async move {
+        use convene_store::directory::totals::ServiceTotals;
+        use sea_orm::ConnectionTrait;
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+        let conn = store.conn();
+        let active = ServiceFilter {
+            active_only: true,
+            ..Default::default()
+        };
+        let totals = ServiceTotals::default();
+        for n in 1..=3 {
+            let record = parse_service(&doc(n, &format!("Service {n}"), None, None)).unwrap();
+            services::upsert(conn, &record, "import:a", now)
+                .await
+                .unwrap();
+        }
+        assert_eq!(totals.total(conn, &active).await.unwrap(), 3);
+
+        // A row changed behind the change sequence's back (nothing in
+        // Convene does this): the kept total is what is answered, which
+        // shows it is kept...
+        conn.execute_unprepared("UPDATE services SET status = 'inactive' WHERE name = 'Service 3'")
+            .await
+            .unwrap();
+        assert_eq!(totals.total(conn, &active).await.unwrap(), 3);
+        assert_eq!(services::total(conn, &active).await.unwrap(), 2);
+        // ...and another filter is counted for itself.
+        assert_eq!(
+            totals.total(conn, &ServiceFilter::default()).await.unwrap(),
+            3
+        );
+
+        // Any recorded change to a service counts again.
+        let fourth = parse_service(&doc(4, "Service 4", None, None)).unwrap();
+        services::upsert(conn, &fourth, "import:a", now)
+            .await
+            .unwrap();
+        assert_eq!(totals.total(conn, &active).await.unwrap(), 3);
+        assert_eq!(
+            totals.total(conn, &ServiceFilter::default()).await.unwrap(),
+            4
+        );
+    }
+);

@@ -414,6 +414,28 @@ store_test!(
         set_intake(store.conn(), w.service, false, Some(1))
             .await
             .unwrap();
+        // The referrals page reads every service's intake at once, by name.
+        let intakes =
+            convene_store::referrals::intake::intakes_of_organisation(store.conn(), w.provider)
+                .await
+                .unwrap();
+        let seen: Vec<(&str, bool, Option<u32>)> = intakes
+            .iter()
+            .map(|i| (i.name.as_str(), i.paused, i.capacity))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("Family mentoring", false, None),
+                ("Parenting course", false, Some(1))
+            ]
+        );
+        assert!(
+            convene_store::referrals::intake::intakes_of_organisation(store.conn(), w.school)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         move_on(&store, &w, first, Transition::Send, w.school, t0())
             .await
             .unwrap();

@@ -243,6 +243,25 @@ async fn sqlite_synchronous_normal_is_reported_as_not_durable() {
 }
 
 #[tokio::test]
+async fn every_sqlite_connection_keeps_a_larger_page_cache() {
+    use convene_store::ConnectionTrait;
+    let db = convene_store::testing::TestDatabase::sqlite();
+    let store = convene_store::Store::connect(&db.settings()).await.unwrap();
+    let conn = store.conn();
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "PRAGMA cache_size",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let kib: i64 = row.try_get_by_index(0).unwrap();
+    // Negative: a size in KiB rather than a number of pages.
+    assert_eq!(kib, -convene_store::SQLITE_CACHE_KIB);
+}
+
+#[tokio::test]
 async fn postgres_synchronous_commit_off_is_reported() {
     let Some(db) = convene_store::testing::TestDatabase::postgres().await else {
         return;

@@ -6,6 +6,7 @@ use convene_domain::identity::sessions::SessionPolicy;
 use convene_domain::sealing::DataKeys;
 use convene_search::DirectoryIndex;
 use convene_store::Store;
+use convene_store::directory::totals::ServiceTotals;
 use url::Url;
 
 use crate::mail::Mailer;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub directory: Arc<DirectoryIndex>,
     /// The keys personal data is sealed with.
     pub keys: Arc<DataKeys>,
+    /// Totals of the ORUK API's service lists, until the directory changes.
+    pub service_totals: Arc<ServiceTotals>,
 }
 
 impl AppState {

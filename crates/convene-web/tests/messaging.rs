@@ -193,8 +193,19 @@ async fn a_service_sets_its_reminders() {
     assert!(now.sensitive);
     assert!(!now.name_allowed, "a sensitive service is never named");
     assert_eq!(now.phone.as_deref(), Some("01632 960 111"));
+    // Read back together with a service that has none set: the defaults.
+    let unset = Uuid::now_v7();
+    let both = settings::of_services(app.store().conn(), &[w.service, unset])
+        .await
+        .unwrap();
+    assert_eq!(both[&w.service], now);
+    assert_eq!(both[&unset], Default::default());
 
-    worker.get("/referrals").await;
+    let list = worker.get("/referrals").await.body;
+    assert!(
+        list.contains("14, 2") && list.contains("01632 960 111"),
+        "the referrals page shows the saved settings: {list}"
+    );
     let bad = worker.post(&path, &[("days", "0, 90")]).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(

@@ -82,6 +82,7 @@ pub async fn serve(
         mailer: Arc::new(crate::mail::ProviderMailer::new(messenger.provider.clone())),
         directory: directory.clone(),
         keys: keys.clone(),
+        service_totals: Arc::default(),
     };
     let keep_days = i64::from(config.retention_years) * 365;
     let worker = (!args.no_worker).then(|| {

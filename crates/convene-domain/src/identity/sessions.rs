@@ -30,7 +30,19 @@ impl SessionPolicy {
             && now - created_at < self.absolute
             && now >= created_at - Duration::minutes(5)
     }
+
+    /// Whether a request at `now` should record itself as the session's
+    /// last activity. Once a minute is enough: the idle limit is counted
+    /// from a time at most a minute early, so a session can only end
+    /// sooner, never later, and a busy practitioner's every page is not a
+    /// database write.
+    pub fn needs_touch(&self, last_seen_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        now - last_seen_at >= TOUCH_EVERY || now < last_seen_at
+    }
 }
+
+/// How often a session's (or token's) last use is written down.
+pub const TOUCH_EVERY: Duration = Duration::minutes(1);
 
 #[cfg(test)]
 mod tests {
@@ -47,5 +59,21 @@ mod tests {
         let busy = t0 + Duration::hours(12) - Duration::minutes(1);
         assert!(policy.is_live(t0, busy, busy));
         assert!(!policy.is_live(t0, busy, t0 + Duration::hours(12)));
+    }
+
+    #[test]
+    fn activity_is_written_at_most_once_a_minute() {
+        let policy = SessionPolicy::default();
+        let seen = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
+        assert!(!policy.needs_touch(seen, seen));
+        assert!(!policy.needs_touch(seen, seen + Duration::seconds(59)));
+        assert!(policy.needs_touch(seen, seen + Duration::seconds(60)));
+        // A clock that went back: write the earlier time, never keep a
+        // future one that would stretch the idle limit.
+        assert!(policy.needs_touch(seen, seen - Duration::seconds(1)));
+        // Touched a minute late at worst, the session still ends within
+        // the idle limit of its real last use.
+        let last_use = seen + Duration::seconds(59);
+        assert!(!policy.is_live(seen, seen, last_use + policy.idle - Duration::seconds(59)));
     }
 }

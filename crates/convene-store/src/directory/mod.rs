@@ -7,4 +7,5 @@ pub mod imports;
 pub mod postcodes;
 pub mod services;
 pub mod taxonomies;
+pub mod totals;
 pub mod versions;

@@ -339,9 +339,29 @@ pub async fn page<C: ConnectionTrait>(
     page: u64,
     per_page: u64,
 ) -> Result<(Vec<Value>, u64), StoreError> {
-    let condition = condition_for(filter);
-    let query = service::Entity::find().filter(condition);
-    let total = query.clone().count(conn).await?;
+    let total = total(conn, filter).await?;
+    Ok((page_documents(conn, filter, page, per_page).await?, total))
+}
+
+/// How many services match (a cached total: `totals::ServiceTotals`).
+pub async fn total<C: ConnectionTrait>(
+    conn: &C,
+    filter: &ServiceFilter,
+) -> Result<u64, StoreError> {
+    Ok(service::Entity::find()
+        .filter(condition_for(filter))
+        .count(conn)
+        .await?)
+}
+
+/// One page of matching documents, by name then id.
+pub async fn page_documents<C: ConnectionTrait>(
+    conn: &C,
+    filter: &ServiceFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<Vec<Value>, StoreError> {
+    let query = service::Entity::find().filter(condition_for(filter));
     // The page's ids first, from the (status, name, id) index alone; then
     // only their documents. Sorting whole rows would carry every
     // document through the sort.
@@ -356,8 +376,7 @@ pub async fn page<C: ConnectionTrait>(
         .all(conn)
         .await?;
     let mut found = documents(conn, &ids).await?;
-    let documents = ids.iter().filter_map(|id| found.remove(id)).collect();
-    Ok((documents, total))
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 pub async fn count<C: ConnectionTrait>(conn: &C) -> Result<u64, StoreError> {

@@ -161,9 +161,15 @@ async fn from_session(state: &AppState, token: &str) -> Result<Option<Visitor>, 
         sessions::delete(conn, session.id).await?;
         return Ok(None);
     };
-    // Every request counts as activity; one small write keeps the idle
-    // timeout honest.
-    sessions::touch(conn, session.id, now).await?;
+    // Every request counts as activity, written down once a minute (see
+    // `needs_touch`): the idle limit stays honest without a write per page.
+    if state
+        .settings
+        .session_policy
+        .needs_touch(session.last_seen_at, now)
+    {
+        sessions::touch(conn, session.id, now).await?;
+    }
     let memberships = accounts::memberships(conn, account.id).await?;
     let mut session = session;
     // A role that needs a second factor may have been given after this
@@ -200,7 +206,14 @@ async fn from_token(state: &AppState, token: &str) -> Result<Option<Visitor>, Ap
     else {
         return Ok(None);
     };
-    credentials::touch_token(conn, stored.id, now).await?;
+    // Its last use, shown to its owner, to the minute: not a write per call.
+    let policy = state.settings.session_policy;
+    if stored
+        .last_used_at
+        .is_none_or(|used| policy.needs_touch(used, now))
+    {
+        credentials::touch_token(conn, stored.id, now).await?;
+    }
     let memberships = accounts::memberships(conn, account.id).await?;
     Ok(Some(Visitor {
         principal: Principal {

@@ -91,8 +91,9 @@ async fn list_services(
         if ndjson_wanted {
             return ndjson(&state, &plan.filter).await;
         }
-        let (documents, total) =
-            services::page(state.store.conn(), &plan.filter, page_number, per_page).await?;
+        let conn = state.store.conn();
+        let total = state.service_totals.total(conn, &plan.filter).await?;
+        let documents = services::page_documents(conn, &plan.filter, page_number, per_page).await?;
         return Ok(Json(page_of(
             shaped(&documents, minimal, full),
             total,

@@ -3,6 +3,8 @@
 //! side the visitor is on. The receiving service opening it for the first
 //! time marks it opened; every view is audited.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -20,8 +22,10 @@ use convene_domain::referrals::{
 use convene_store::directory::services;
 use convene_store::people::records as people;
 use convene_store::people::shares::{self, ShareEntry, ShareKind};
+use convene_store::referrals::Referral;
 use convene_store::referrals::appointments::{self, Appointment};
 use convene_store::referrals::follow_ups::{self, FollowUp};
+use convene_store::referrals::intake;
 use convene_store::referrals::records::{self, Actor, ReferralEvent};
 use convene_store::{StoreError, audit, organisations};
 use uuid::Uuid;
@@ -120,14 +124,29 @@ impl ShowPage {
     }
 }
 
-async fn organisation_name(state: &AppState, id: Option<Uuid>) -> Result<String, AppError> {
-    Ok(match id {
-        Some(id) => organisations::get(state.store.conn(), id)
-            .await?
-            .map(|o| o.details.name)
-            .unwrap_or_default(),
-        None => "The family (self-referral)".to_string(),
-    })
+/// The names of the organisations a referral page mentions, read at once.
+struct OrganisationNames(HashMap<Uuid, String>);
+
+impl OrganisationNames {
+    async fn read(
+        state: &AppState,
+        referral: &Referral,
+        events: &[ReferralEvent],
+    ) -> Result<Self, AppError> {
+        let mut ids: Vec<Uuid> = events.iter().filter_map(|e| e.by_organisation).collect();
+        ids.push(referral.receiving_organisation_id);
+        ids.extend(referral.referring_organisation_id);
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(Self(organisations::names(state.store.conn(), &ids).await?))
+    }
+
+    fn of(&self, id: Option<Uuid>) -> String {
+        match id {
+            Some(id) => self.0.get(&id).cloned().unwrap_or_default(),
+            None => "The family (self-referral)".to_string(),
+        }
+    }
 }
 
 pub async fn render(
@@ -164,10 +183,9 @@ pub async fn render(
             });
         }
     }
-    let mut events = Vec::new();
-    for event in records::events(conn, &state.keys, referral.id).await? {
-        events.push(event_view(state, &event).await?);
-    }
+    let history = records::events(conn, &state.keys, referral.id).await?;
+    let names = OrganisationNames::read(state, &referral, &history).await?;
+    let events = history.iter().map(|e| event_view(&names, e)).collect();
     let shares = shares::history(conn, &state.keys, referral.subject_id)
         .await?
         .into_iter()
@@ -179,10 +197,10 @@ pub async fn render(
         })
         .collect();
     let onward = if seen.side == Side::Receiver {
-        services::rows(conn, Some(&[referral.receiving_organisation_id]))
+        intake::intakes_of_organisation(conn, referral.receiving_organisation_id)
             .await?
             .into_iter()
-            .filter(|s| s.id != referral.service_id && s.status == "active")
+            .filter(|s| s.id != referral.service_id)
             .map(|s| (s.id, s.name))
             .collect()
     } else {
@@ -197,8 +215,8 @@ pub async fn render(
         urgency: referral.urgency.label(),
         service_name: service.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
         service_id: referral.service_id,
-        provider: organisation_name(state, Some(referral.receiving_organisation_id)).await?,
-        referrer: organisation_name(state, referral.referring_organisation_id).await?,
+        provider: names.of(Some(referral.receiving_organisation_id)),
+        referrer: names.of(referral.referring_organisation_id),
         people: people_views,
         reason: referral.reason.clone(),
         needs: referral
@@ -298,20 +316,20 @@ async fn messages_of(
         .collect())
 }
 
-async fn event_view(state: &AppState, event: &ReferralEvent) -> Result<EventView, AppError> {
+fn event_view(names: &OrganisationNames, event: &ReferralEvent) -> EventView {
     let what = match (event.transition.as_str(), event.to) {
         ("create", ReferralState::Draft) => "Drafted".to_string(),
         ("create", ReferralState::Sent) => "Received".to_string(),
         (_, to) => to.label().to_string(),
     };
-    Ok(EventView {
+    EventView {
         at: london_time(event.at)
             .format("%-d %B %Y at %H:%M")
             .to_string(),
         what,
-        by: organisation_name(state, event.by_organisation).await?,
+        by: names.of(event.by_organisation),
         detail: event.detail.clone(),
-    })
+    }
 }
 
 pub async fn show(

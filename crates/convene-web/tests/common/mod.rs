@@ -77,6 +77,7 @@ impl TestApp {
             mailer: mailer.clone(),
             directory: Arc::new(convene_search::load(&store_for_index).await.unwrap()),
             keys: Arc::new(test_keys()),
+            service_totals: Arc::default(),
         };
         Self {
             router: convene_web::with_layers(routes, state.clone()),
