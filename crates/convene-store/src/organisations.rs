@@ -104,15 +104,37 @@ pub async fn list<C: ConnectionTrait>(conn: &C) -> Result<Vec<Organisation>, Sto
         .collect()
 }
 
-/// The organisations of one kind: how many, and the first `shown` by name.
-pub async fn of_kind<C: ConnectionTrait>(
+/// How many organisations there are of each kind, in one query; a kind
+/// with none is absent.
+pub async fn counts_by_kind<C: ConnectionTrait>(
+    conn: &C,
+) -> Result<std::collections::HashMap<OrganisationKind, u64>, StoreError> {
+    let rows: Vec<(String, i64)> = Entity::find()
+        .select_only()
+        .column(Column::Kind)
+        .column_as(Column::Id.count(), "n")
+        .group_by(Column::Kind)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|(code, n)| {
+            let kind = code
+                .parse::<OrganisationKind>()
+                .map_err(|e| StoreError::Corrupt(format!("organisation kind: {e}")))?;
+            Ok((kind, u64::try_from(n).unwrap_or(0)))
+        })
+        .collect()
+}
+
+/// The first `shown` organisations of one kind, by name.
+pub async fn first_of_kind<C: ConnectionTrait>(
     conn: &C,
     kind: OrganisationKind,
     shown: u64,
-) -> Result<(u64, Vec<Organisation>), StoreError> {
-    let query = Entity::find().filter(Column::Kind.eq(kind.code()));
-    let total = query.clone().count(conn).await?;
-    let first = query
+) -> Result<Vec<Organisation>, StoreError> {
+    Entity::find()
+        .filter(Column::Kind.eq(kind.code()))
         .order_by_asc(Column::Name)
         .order_by_asc(Column::Id)
         .limit(shown)
@@ -120,8 +142,7 @@ pub async fn of_kind<C: ConnectionTrait>(
         .await?
         .into_iter()
         .map(to_domain)
-        .collect::<Result<_, _>>()?;
-    Ok((total, first))
+        .collect()
 }
 
 pub async fn count<C: ConnectionTrait>(conn: &C) -> Result<u64, StoreError> {

@@ -78,6 +78,34 @@ store_test!(lists_are_ordered_by_name, |store| async move {
     assert_eq!(organisations::count(store.conn()).await.unwrap(), 3);
 });
 
+store_test!(
+    organisations_are_counted_and_listed_by_kind,
+    |store| async move {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        for name in ["Zeta Primary", "Alpha Academy", "Beta Primary"] {
+            organisations::insert(store.conn(), new_id(), &school(name), now)
+                .await
+                .unwrap();
+        }
+        let mut hub = school("Eastfield Hub");
+        hub.kind = OrganisationKind::Hub;
+        organisations::insert(store.conn(), new_id(), &hub, now)
+            .await
+            .unwrap();
+        let counts = organisations::counts_by_kind(store.conn()).await.unwrap();
+        assert_eq!(counts.len(), 2, "kinds with none are absent: {counts:?}");
+        assert_eq!(counts[&OrganisationKind::School], 3);
+        assert_eq!(counts[&OrganisationKind::Hub], 1);
+        let first: Vec<_> = organisations::first_of_kind(store.conn(), OrganisationKind::School, 2)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.details.name)
+            .collect();
+        assert_eq!(first, ["Alpha Academy", "Beta Primary"]);
+    }
+);
+
 store_test!(places_round_trip, |store| async move {
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let details = PlaceDetails {

@@ -44,17 +44,19 @@ async fn home(State(state): State<AppState>, page: Page) -> Result<Html<String>,
     let conn = state.store.conn();
     let summary = instance::fact(conn, instance::SUMMARY_FACT).await?;
     let mut groups = Vec::new();
-    let mut organisation_count = 0;
+    // Counted together; only kinds that have any are listed.
+    let counts = organisations::counts_by_kind(conn).await?;
+    let organisation_count = counts.values().sum();
     for kind in OrganisationKind::ALL {
-        let (total, named) = organisations::of_kind(conn, kind, NAMED_PER_KIND).await?;
-        organisation_count += total;
-        if total > 0 {
-            groups.push(KindGroup {
-                label: kind.label(),
-                more: total - named.len() as u64,
-                organisations: named,
-            });
-        }
+        let Some(&total) = counts.get(&kind) else {
+            continue;
+        };
+        let named = organisations::first_of_kind(conn, kind, NAMED_PER_KIND).await?;
+        groups.push(KindGroup {
+            label: kind.label(),
+            more: total.saturating_sub(named.len() as u64),
+            organisations: named,
+        });
     }
     let places = places::list(conn).await?;
     let template = HomePage {
