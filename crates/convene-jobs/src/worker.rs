@@ -12,6 +12,9 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// A task taking at least this long is logged at info level.
+const SLOW_TASK_SECONDS: f64 = 1.0;
+
 /// A piece of background work and how often it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Task {
@@ -203,9 +206,17 @@ impl Worker {
                 if *stopped.borrow() {
                     break;
                 }
-                if tokio::time::Instant::now() >= *due_at {
-                    match task.run(&self.store, &self.clock, &self.messenger).await {
-                        Ok(()) => tracing::debug!(task = task.name(), "task done"),
+                let started = tokio::time::Instant::now();
+                if started >= *due_at {
+                    let result = task.run(&self.store, &self.clock, &self.messenger).await;
+                    let seconds = started.elapsed().as_secs_f64();
+                    // A long task may be holding the database from the
+                    // requests: say so where an operator will see it.
+                    if seconds >= SLOW_TASK_SECONDS {
+                        tracing::info!(task = task.name(), seconds, "a background task took long");
+                    }
+                    match result {
+                        Ok(()) => tracing::debug!(task = task.name(), seconds, "task done"),
                         Err(error) => {
                             tracing::warn!(task = task.name(), %error, "task failed; will retry on schedule")
                         }

@@ -88,6 +88,9 @@ impl From<SqliteSynchronous> for SqlxSynchronous {
 /// connections at most 320 MiB).
 pub const SQLITE_CACHE_KIB: i64 = 32 * 1024;
 
+/// Rows per index ANALYZE looks at on SQLite (see `Store::connect`).
+pub const SQLITE_ANALYSIS_LIMIT: i64 = 1000;
+
 /// How to reach the database.
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
@@ -146,6 +149,12 @@ impl Store {
                 // on a national directory and caseload nearly every read
                 // was a system call for a page read moments before.
                 .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
+                // `PRAGMA optimize` (hourly upkeep) runs ANALYZE on tables
+                // that grew; unbounded, on a freshly loaded database of
+                // millions of rows, it held the write lock for over a
+                // minute and every write in that time failed. Sampling
+                // this many rows per index gives the planner what it needs.
+                .pragma("analysis_limit", SQLITE_ANALYSIS_LIMIT.to_string())
         });
         options.set_application_name("convene");
         let db = Database::connect(options)

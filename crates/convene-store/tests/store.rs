@@ -271,22 +271,53 @@ async fn sqlite_synchronous_normal_is_reported_as_not_durable() {
 }
 
 #[tokio::test]
-async fn every_sqlite_connection_keeps_a_larger_page_cache() {
+async fn every_sqlite_connection_keeps_a_larger_page_cache_and_bounds_analyze() {
     use convene_store::ConnectionTrait;
     let db = convene_store::testing::TestDatabase::sqlite();
-    let store = convene_store::Store::connect(&db.settings()).await.unwrap();
+    let store = db.store().await;
+    // Negative: a size in KiB rather than a number of pages.
+    assert_eq!(
+        pragma(&store, "cache_size").await,
+        -convene_store::SQLITE_CACHE_KIB
+    );
+    assert_eq!(
+        pragma(&store, "analysis_limit").await,
+        convene_store::SQLITE_ANALYSIS_LIMIT
+    );
+    // Upkeep still gives the planner its statistics.
+    organisations::insert(
+        store.conn(),
+        new_id(),
+        &school("Analysed"),
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+    )
+    .await
+    .unwrap();
+    store.conn().execute_unprepared("ANALYZE").await.unwrap();
     let conn = store.conn();
     let row = conn
         .query_one_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
-            "PRAGMA cache_size",
+            "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'organisations'",
         ))
         .await
         .unwrap()
         .unwrap();
-    let kib: i64 = row.try_get_by_index(0).unwrap();
-    // Negative: a size in KiB rather than a number of pages.
-    assert_eq!(kib, -convene_store::SQLITE_CACHE_KIB);
+    assert!(row.try_get_by_index::<i64>(0).unwrap() > 0);
+}
+
+async fn pragma(store: &convene_store::Store, name: &str) -> i64 {
+    use convene_store::ConnectionTrait;
+    let conn = store.conn();
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            format!("PRAGMA {name}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index(0).unwrap()
 }
 
 #[tokio::test]
