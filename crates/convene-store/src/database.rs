@@ -149,11 +149,10 @@ impl Store {
                 // on a national directory and caseload nearly every read
                 // was a system call for a page read moments before.
                 .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
-                // `PRAGMA optimize` (hourly upkeep) runs ANALYZE on tables
-                // that grew; unbounded, on a freshly loaded database of
-                // millions of rows, it held the write lock for over a
-                // minute and every write in that time failed. Sampling
-                // this many rows per index gives the planner what it needs.
+                // Upkeep (`maintenance`) runs ANALYZE table by table; a
+                // sample of this many rows per index gives the planner
+                // what it needs without reading whole indexes of millions
+                // of rows while holding the write lock.
                 .pragma("analysis_limit", SQLITE_ANALYSIS_LIMIT.to_string())
         });
         options.set_application_name("convene");
