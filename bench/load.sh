@@ -100,6 +100,10 @@ prepare() { # backend
     --people "$PEOPLE" --referrals "$REFERRALS" --seed "$SEED" \
     --out "$WORK/$backend/credentials.json" 2>&1 | tee -a "$WORK/results.txt"
   if [ "$backend" = sqlite ]; then
+    # After a bulk load, as docs/operations.md says: the planner's
+    # statistics, with the server stopped (`convene migrate` refreshes them).
+    /usr/bin/time -f "sqlite statistics (convene migrate): %e s" "$BIN/convene" migrate 2>&1 \
+      | grep -v INFO | tee -a "$WORK/results.txt"
     du -sh "$WORK/sqlite" | tee -a "$WORK/results.txt"
   else
     # After a bulk load, as after any large import: fresh planner

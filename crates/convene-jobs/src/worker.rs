@@ -1,6 +1,8 @@
 use std::time::Duration;
 
+use chrono::Timelike;
 use convene_domain::clock::SharedClock;
+use convene_domain::directory::schedules::london_time;
 use convene_store::{Store, StoreError, maintenance};
 
 use crate::import_run::{self, RunOptions};
@@ -11,6 +13,10 @@ use convene_store::messaging::notices;
 use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// The hour (London time) in which the hourly upkeep also refreshes the
+/// database's statistics: 03:00-03:59.
+pub const QUIET_HOUR: u32 = 3;
 
 /// A task taking at least this long is logged at info level.
 const SLOW_TASK_SECONDS: f64 = 1.0;
@@ -99,7 +105,16 @@ impl Task {
                 }
                 Ok(())
             }
-            Self::DatabaseUpkeep { .. } => maintenance::upkeep(store, clock.now()).await,
+            Self::DatabaseUpkeep { .. } => {
+                let now = clock.now();
+                // Statistics hold the write lock while they read: once a
+                // night, in the hour fewest people use the service.
+                if london_time(now).hour() == QUIET_HOUR {
+                    let tables = maintenance::refresh_statistics(store).await?;
+                    tracing::info!(tables, "query planner statistics refreshed");
+                }
+                maintenance::upkeep(store, now).await
+            }
             Self::ImportRuns { .. } => {
                 // One run at a time, until none is waiting.
                 while import_run::work_once(store, clock, &RunOptions::default())
@@ -265,6 +280,8 @@ mod tests {
 
         let first = wait_for_upkeep(&store, None).await;
         assert_eq!(first, "2026-11-23T03:00:00+00:00");
+        // 03:00 in London: the quiet hour, when statistics are refreshed.
+        assert!(statistics_rows(&store).await > 0);
         // It runs again on its interval, at the clock's new time.
         clock.advance(chrono::Duration::hours(1));
         let second = wait_for_upkeep(&store, Some(&first)).await;
@@ -273,6 +290,49 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(10), handle.shutdown())
             .await
             .expect("the worker stops when asked");
+    }
+
+    #[tokio::test]
+    async fn statistics_wait_for_the_quiet_hour() {
+        let db = TestDatabase::sqlite();
+        let store = db.store().await;
+        // 09:00 in London (GMT in November): a busy hour.
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap());
+        let handle = Worker::new(store.clone(), Arc::new(clock))
+            .with_tasks(vec![Task::DatabaseUpkeep {
+                every: Duration::from_secs(3600),
+            }])
+            .spawn();
+        wait_for_upkeep(&store, None).await;
+        handle.shutdown().await;
+        assert_eq!(statistics_rows(&store).await, 0);
+    }
+
+    /// Rows of SQLite's planner statistics (0 when it has none at all).
+    async fn statistics_rows(store: &Store) -> i64 {
+        use convene_store::ConnectionTrait;
+        let conn = store.conn();
+        let query = |sql: &str| {
+            conn.query_one_raw(sea_orm::Statement::from_string(
+                conn.get_database_backend(),
+                sql.to_string(),
+            ))
+        };
+        let exists: i64 = query("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index(0)
+            .unwrap();
+        if exists == 0 {
+            return 0;
+        }
+        query("SELECT count(*) FROM sqlite_stat1")
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index(0)
+            .unwrap()
     }
 
     async fn wait_for_upkeep(store: &Store, after: Option<&str>) -> String {

@@ -62,10 +62,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let store = connect(&config).await?;
             let pending = store.pending_migrations().await?;
             store.migrate().await.context("apply migrations")?;
+            // With the server stopped: the one time reading whole indexes
+            // for the planner's statistics blocks nobody.
+            let analysed = convene_store::maintenance::refresh_statistics(&store)
+                .await
+                .context("refresh the query planner's statistics")?;
             println!(
                 "Applied {} migration(s); the database is current.",
                 pending.len()
             );
+            if analysed > 0 {
+                println!("Refreshed the query planner's statistics of {analysed} table(s).");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(args) => demo::run(&config, &args).await.map(|()| ExitCode::SUCCESS),
