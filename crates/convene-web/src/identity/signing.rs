@@ -82,22 +82,45 @@ pub async fn verify_password_blocking(
     let stored = stored
         .unwrap_or(convene_domain::identity::passwords::dummy_hash())
         .to_string();
-    tokio::task::spawn_blocking(move || {
-        convene_domain::identity::passwords::verify_password(&password, &stored)
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("password check: {e}")))
+    password_work(move || convene_domain::identity::passwords::verify_password(&password, &stored))
+        .await
 }
 
 /// Hashes a new password off the async threads.
 pub async fn hash_password_blocking(password: &str) -> Result<String, AppError> {
     let password = password.to_string();
+    password_work(move || convene_domain::identity::passwords::hash_password(&password))
+        .await?
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Password hashing may use half the cores (at least one), however many
+/// people sign in at once. At 500 visitors, 150 practitioners signing in
+/// within seconds ran 36 ms argon2id checks on every core, and every other
+/// request queued behind them; now sign-ins queue for each other instead.
+fn password_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        tokio::sync::Semaphore::new((cores / 2).max(1))
+    })
+}
+
+/// Runs `work` on the blocking threads once a password permit is free; the
+/// permit is held until `work` ends, even if the request is dropped.
+async fn password_work<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let permit = password_permits()
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(format!("password work: {e}")))?;
     tokio::task::spawn_blocking(move || {
-        convene_domain::identity::passwords::hash_password(&password)
+        let _held = permit;
+        work()
     })
     .await
-    .map_err(|e| AppError::Internal(format!("password hash: {e}")))?
-    .map_err(|e| AppError::Internal(e.to_string()))
+    .map_err(|e| AppError::Internal(format!("password work: {e}")))
 }
 
 /// The failure counter of one sign-in name. Keyed by the email typed, so
@@ -135,4 +158,34 @@ pub async fn reserve_attempt(state: &AppState, key: &str) -> Result<(), AppError
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn password_work_runs_no_more_at_once_than_its_permits() {
+        let permits = password_permits().available_permits();
+        assert!(permits >= 1);
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let jobs = (0..permits * 4 + 4).map(|_| {
+            let (running, most) = (running.clone(), most.clone());
+            tokio::spawn(password_work(move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                running.fetch_sub(1, Ordering::SeqCst);
+            }))
+        });
+        for job in jobs.collect::<Vec<_>>() {
+            job.await.unwrap().unwrap();
+        }
+        // Enough jobs for every permit to be used, never more at once.
+        assert_eq!(most.load(Ordering::SeqCst), permits);
+    }
 }
