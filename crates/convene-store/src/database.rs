@@ -149,10 +149,10 @@ impl Store {
                 // on a national directory and caseload nearly every read
                 // was a system call for a page read moments before.
                 .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
-                // Upkeep (`maintenance`) runs ANALYZE table by table; a
-                // sample of this many rows per index gives the planner
-                // what it needs without reading whole indexes of millions
-                // of rows while holding the write lock.
+                // Upkeep (`maintenance`) runs ANALYZE itself, table by
+                // table, where `PRAGMA optimize` would have set a limit
+                // of its own (2,000): the same bound here, so ANALYZE
+                // samples rather than gathering every row's histogram.
                 .pragma("analysis_limit", SQLITE_ANALYSIS_LIMIT.to_string())
         });
         options.set_application_name("convene");

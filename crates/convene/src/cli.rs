@@ -31,7 +31,9 @@ pub enum Command {
     /// Run only the background worker (messages, reminders, imports,
     /// upkeep), for web servers started with --no-worker.
     Worker,
-    /// Apply database migrations and exit.
+    /// Apply database migrations, refresh SQLite's query-planner
+    /// statistics where they are missing or stale (run it after a large
+    /// import, with the server stopped), and exit.
     Migrate,
     /// Create (or with --reset recreate) a demo database for a fictional town, then serve it.
     Demo(DemoArgs),

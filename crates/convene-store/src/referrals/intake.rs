@@ -91,10 +91,13 @@ pub async fn intake_of<C: ConnectionTrait>(
         .ok_or(StoreError::NotFound)?;
     Ok((
         service.referrals_paused,
-        service
-            .referral_capacity
-            .and_then(|c| u32::try_from(c).ok()),
+        capacity(service.referral_capacity),
     ))
+}
+
+/// A stored capacity as a count (a negative one, never written, as none).
+fn capacity(stored: Option<i32>) -> Option<u32> {
+    stored.and_then(|c| u32::try_from(c).ok())
 }
 
 /// An active service's intake, for its organisation's referrals page.
@@ -131,11 +134,11 @@ pub async fn intakes_of_organisation<C: ConnectionTrait>(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, paused, capacity)| ServiceIntake {
+        .map(|(id, name, paused, stored_capacity)| ServiceIntake {
             id,
             name,
             paused,
-            capacity: capacity.and_then(|c| u32::try_from(c).ok()),
+            capacity: capacity(stored_capacity),
         })
         .collect())
 }

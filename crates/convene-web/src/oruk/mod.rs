@@ -150,9 +150,13 @@ fn shaped(documents: &[Value], minimal: bool, full: bool) -> Vec<Value> {
 /// server never holds it all.
 async fn ndjson(state: &AppState, filter: &services::ServiceFilter) -> Result<Response, AppError> {
     let mut body = String::new();
+    let conn = state.store.conn();
+    // Counted once (and kept until the directory changes), not again for
+    // every page of 500: at national scale the count was most of the work.
+    let total = state.service_totals.total(conn, filter).await?;
     let mut page = 1;
     loop {
-        let (documents, total) = services::page(state.store.conn(), filter, page, 500).await?;
+        let documents = services::page_documents(conn, filter, page, 500).await?;
         for doc in &documents {
             body.push_str(&doc.to_string());
             body.push('\n');
