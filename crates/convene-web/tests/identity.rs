@@ -304,6 +304,24 @@ async fn sessions_end_when_idle_and_after_twelve_hours() {
 }
 
 #[tokio::test]
+async fn activity_is_recorded_once_a_minute_so_idle_sessions_end_at_most_a_minute_early() {
+    let app = TestApp::new().await;
+    let school = app.organisation("School").await;
+    app.account("viewer@school.example", school, Role::Viewer)
+        .await;
+    let mut browser = app.browser();
+    browser.sign_in("viewer@school.example", None).await;
+    // Within a minute of the last recorded activity: not written down...
+    app.clock.advance(Duration::seconds(30));
+    assert_eq!(browser.get("/account").await.status, StatusCode::OK);
+    // ...so the idle limit counts from the sign-in: over 30 minutes now,
+    // though only 29 minutes 45 seconds since that last page.
+    app.clock
+        .advance(Duration::minutes(29) + Duration::seconds(45));
+    assert_eq!(browser.get("/account").await.location(), "/sign-in");
+}
+
+#[tokio::test]
 async fn sign_out_password_change_and_disable_end_sessions() {
     let app = TestApp::new().await;
     let school = app.organisation("School").await;
