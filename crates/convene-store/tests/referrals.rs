@@ -222,6 +222,40 @@ store_test!(
             1
         );
 
+        // What the measures read of it, from either side; nothing for an
+        // organisation on neither.
+        use convene_store::referrals::measures::{Side, facts};
+        let expected = convene_domain::referrals::measures::ReferralFacts {
+            state: ReferralState::Closed,
+            accepted: true,
+            declined: false,
+            redirected: false,
+            sent_at: Some(t0()),
+            first_contact_at: Some(t0()),
+            first_appointment_at: Some(t0() + Duration::days(7)),
+            appointments_kept: 1,
+            appointments_missed: 1,
+            outcome: Some(Outcome::NeedsMet),
+        };
+        for side in [Side::Received(w.provider), Side::Made(w.school)] {
+            assert_eq!(
+                facts(store.conn(), side).await.unwrap(),
+                vec![expected.clone()]
+            );
+        }
+        assert!(
+            facts(store.conn(), Side::Made(w.provider))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            facts(store.conn(), Side::Received(stranger))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
         // Booking on a closed referral is refused.
         let late = Booking {
             id: new_id(),

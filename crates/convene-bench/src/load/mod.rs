@@ -1,7 +1,8 @@
 //! `convene-bench load`: a mixed workload of virtual visitors against a
 //! running Convene, for a fixed time and at most a fixed number of
 //! requests, then a report: per request type the count, errors and
-//! p50/p95/p99, the throughput, and the server's memory.
+//! p50/p95/p99, the throughput, the same over every request for each
+//! half minute of the run, and the server's memory.
 //!
 //! Visitors are closed loops with think time: each waits for its answer,
 //! reads it, pauses as a person would (uniformly between the two think
@@ -62,6 +63,9 @@ pub struct Run {
     /// ORUK /services query strings.
     pub oruk_queries: Vec<String>,
     pub think: (Duration, Duration),
+    /// When the run started: requests are also reported by when they
+    /// started, from here.
+    pub started: Instant,
     pub deadline: Instant,
     pub max_requests: u64,
     pub sent: AtomicU64,
@@ -150,6 +154,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         searches,
         oruk_queries,
         think: settings.think,
+        started,
         deadline: started + settings.duration,
         max_requests: settings.max_requests,
         sent: AtomicU64::new(0),
@@ -174,7 +179,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             }
         }));
     }
-    let mut recorder = Recorder::default();
+    let mut recorder = Recorder::new(started);
     for task in tasks {
         recorder.merge(task.await.context("a visitor panicked")?);
     }

@@ -11,18 +11,48 @@ use serde::Serialize;
 /// Examples of errors kept, so a report says what went wrong.
 const EXAMPLES: usize = 20;
 
-#[derive(Default)]
+/// The length of the time slices a run is also reported in, by when each
+/// request started: the arrival of every visitor on a cold server and the
+/// steady state after it differ, and whole-run percentiles hide which is
+/// which.
+pub const SLICE: Duration = Duration::from_secs(30);
+
 pub struct Recorder {
+    /// When the run started: slices are counted from here.
+    origin: Instant,
     /// Microseconds, per request type.
     times: BTreeMap<&'static str, Vec<u32>>,
+    /// Every request's start (milliseconds into the run) and time
+    /// (microseconds).
+    timeline: Vec<(u32, u32)>,
     errors: BTreeMap<&'static str, u64>,
     examples: Vec<String>,
 }
 
 impl Recorder {
+    pub fn new(origin: Instant) -> Self {
+        Recorder {
+            origin,
+            times: BTreeMap::new(),
+            timeline: Vec::new(),
+            errors: BTreeMap::new(),
+            examples: Vec::new(),
+        }
+    }
+
     pub fn ok(&mut self, kind: &'static str, started: Instant) {
-        let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
+        self.record(
+            kind,
+            started.saturating_duration_since(self.origin),
+            started.elapsed(),
+        );
+    }
+
+    fn record(&mut self, kind: &'static str, into_run: Duration, took: Duration) {
+        let micros = u32::try_from(took.as_micros()).unwrap_or(u32::MAX);
+        let at = u32::try_from(into_run.as_millis()).unwrap_or(u32::MAX);
         self.times.entry(kind).or_default().push(micros);
+        self.timeline.push((at, micros));
     }
 
     pub fn error(&mut self, kind: &'static str, started: Instant, what: String) {
@@ -37,6 +67,7 @@ impl Recorder {
         for (kind, times) in other.times {
             self.times.entry(kind).or_default().extend(times);
         }
+        self.timeline.extend(other.timeline);
         for (kind, n) in other.errors {
             *self.errors.entry(kind).or_default() += n;
         }
@@ -64,6 +95,7 @@ impl Recorder {
             seconds: elapsed.as_secs_f64(),
             rows,
             total,
+            slices: slices(&self.timeline, elapsed),
             memory,
             error_examples: self.examples,
         }
@@ -121,6 +153,26 @@ impl Row {
     }
 }
 
+/// All requests (errors too) by the slice of the run in which they
+/// started. The last slice may be shorter: its rate is over its own length.
+fn slices(timeline: &[(u32, u32)], elapsed: Duration) -> Vec<Row> {
+    let slice_ms = SLICE.as_millis() as u32;
+    let mut by_slice = BTreeMap::<u32, Vec<u32>>::new();
+    for (at, micros) in timeline {
+        by_slice.entry(at / slice_ms).or_default().push(*micros);
+    }
+    by_slice
+        .into_iter()
+        .map(|(n, mut times)| {
+            times.sort_unstable();
+            let from = Duration::from_millis(u64::from(n * slice_ms));
+            let length = elapsed.saturating_sub(from).min(SLICE);
+            let name = format!("{}-{} s", from.as_secs(), (from + length).as_secs());
+            Row::of(&name, &times, 0, length)
+        })
+        .collect()
+}
+
 #[derive(Serialize, Clone, Copy)]
 pub struct Memory {
     pub start_mb: f64,
@@ -134,6 +186,9 @@ pub struct Summary {
     pub seconds: f64,
     pub rows: Vec<Row>,
     pub total: Row,
+    /// Every request by when it started, [`SLICE`] at a time (errors are
+    /// counted in the rows above, not here).
+    pub slices: Vec<Row>,
     pub memory: Option<Memory>,
     pub error_examples: Vec<String>,
 }
@@ -148,6 +203,13 @@ impl Summary {
             out.push_str(&row.markdown());
         }
         out.push_str(&self.total.markdown());
+        out.push_str(&format!(
+            "\nby when the request started, {} s at a time\n\n| started | count | errors | per second | p50 ms | p95 ms | p99 ms | max ms |\n|---|---|---|---|---|---|---|---|\n",
+            SLICE.as_secs()
+        ));
+        for slice in &self.slices {
+            out.push_str(&slice.markdown());
+        }
         if let Some(m) = self.memory {
             out.push_str(&format!(
                 "\nserver memory (RSS): {:.0} MB at the start, {:.0} MB at most, {:.0} MB at the end\n",
@@ -225,8 +287,8 @@ mod tests {
 
     #[test]
     fn errors_count_and_merge() {
-        let mut a = Recorder::default();
-        let mut b = Recorder::default();
+        let mut a = Recorder::new(Instant::now());
+        let mut b = Recorder::new(Instant::now());
         let now = Instant::now();
         a.ok("search", now);
         b.error("search", now, "500".into());
@@ -237,5 +299,36 @@ mod tests {
         assert_eq!(summary.total.errors, 1);
         assert_eq!(summary.rows.len(), 2);
         assert_eq!(summary.error_examples, vec!["search: 500".to_string()]);
+        assert_eq!(summary.slices.len(), 1);
+        assert_eq!(summary.slices[0].count, 3);
+    }
+
+    #[test]
+    fn requests_are_sliced_by_when_they_started() {
+        let mut recorder = Recorder::new(Instant::now());
+        let ms = Duration::from_millis;
+        // A slow start (two requests of 2 s in the first slice), then fast.
+        recorder.record("search", ms(1_000), ms(2_000));
+        recorder.record("search", ms(29_999), ms(2_000));
+        recorder.record("search", ms(30_000), ms(4));
+        recorder.record("inbox", ms(45_000), ms(6));
+        recorder.record("search", ms(61_000), ms(8));
+        let summary = recorder.summary(ms(70_000), 1, None);
+        let seen: Vec<(&str, usize, f64)> = summary
+            .slices
+            .iter()
+            .map(|s| (s.kind.as_str(), s.count, s.p95_ms))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("0-30 s", 2, 2000.0),
+                ("30-60 s", 2, 6.0),
+                ("60-70 s", 1, 8.0)
+            ]
+        );
+        // The last slice's rate is over its own 10 s.
+        assert_eq!(summary.slices[2].per_second, 0.1);
+        assert_eq!(summary.total.count, 5);
     }
 }

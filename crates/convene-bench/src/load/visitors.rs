@@ -84,7 +84,7 @@ impl<'r> Visitor<'r> {
             run,
             http,
             rng: Rng::new(seed),
-            recorder: Recorder::default(),
+            recorder: Recorder::new(run.started),
         })
     }
 
@@ -158,7 +158,7 @@ impl<'r> Visitor<'r> {
 /// postcode), opens a service, sometimes looks at the next page.
 pub async fn family(run: &Run, seed: u64) -> Recorder {
     let Ok(mut v) = Visitor::new(run, seed) else {
-        return Recorder::default();
+        return Recorder::new(run.started);
     };
     while !v.done() {
         if v.rng.chance(0.25) {
@@ -202,7 +202,7 @@ pub async fn family(run: &Run, seed: u64) -> Recorder {
 /// services, fetches some whole, and runs searches.
 pub async fn api_client(run: &Run, seed: u64) -> Recorder {
     let Ok(mut v) = Visitor::new(run, seed) else {
-        return Recorder::default();
+        return Recorder::new(run.started);
     };
     let pages = (run.credentials.services.len() / 50).max(1);
     let mut page = 1 + v.rng.below(pages);
@@ -239,7 +239,7 @@ pub async fn api_client(run: &Run, seed: u64) -> Recorder {
 /// moving a received one on; signs out after a few rounds.
 pub async fn practitioner(run: &Run, seed: u64, account: Account) -> Recorder {
     let Ok(mut v) = Visitor::new(run, seed) else {
-        return Recorder::default();
+        return Recorder::new(run.started);
     };
     let Some(secret) = secret_from_base32(&account.totp_secret) else {
         v.recorder

@@ -1,14 +1,27 @@
 //! The facts behind referral measures, read for the referrals an
 //! organisation received or made.
+//!
+//! Only the columns the measures use are read, and the referrals' history
+//! and appointments are found through a subquery on the organisation
+//! rather than by lists of ids: at national scale an organisation has
+//! hundreds of referrals, each with its history, and reading whole rows
+//! (sealed text included) made this the slowest page under load
+//! (docs/benchmarks.md).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use convene_domain::referrals::measures::{ReferralFacts, ReminderEffect};
-use convene_domain::referrals::{AppointmentStatus, ReferralState};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use convene_domain::referrals::{AppointmentStatus, Outcome, ReferralState};
+use sea_orm::sea_query::SelectStatement;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::entities::{appointment, outbox_message, referral, referral_event, service};
+use crate::directory::services;
+use crate::entities::{appointment, outbox_message, referral, referral_event};
 
 /// Which referrals: those an organisation received, or made.
 #[derive(Debug, Clone, Copy)]
@@ -17,77 +30,120 @@ pub enum Side {
     Made(Uuid),
 }
 
+impl Side {
+    fn condition(self) -> sea_orm::sea_query::SimpleExpr {
+        match self {
+            Side::Received(org) => referral::Column::ReceivingOrganisationId.eq(org),
+            Side::Made(org) => referral::Column::ReferringOrganisationId.eq(org),
+        }
+    }
+
+    /// The ids of this side's referrals, as a subquery.
+    fn ids(self) -> SelectStatement {
+        referral::Entity::find()
+            .select_only()
+            .column(referral::Column::Id)
+            .filter(self.condition())
+            .into_query()
+    }
+}
+
+/// The transitions that are the receiving service's first response.
+const FIRST_CONTACT: [&str; 4] = ["open", "accept", "decline", "redirect"];
+
+/// What one referral's history says, for measuring.
+#[derive(Default)]
+struct Reached {
+    accepted: bool,
+    declined: bool,
+    redirected: bool,
+    first_contact_at: Option<DateTime<Utc>>,
+}
+
+/// What one referral's appointments say, for measuring.
+#[derive(Default)]
+struct Booked {
+    first_at: Option<DateTime<Utc>>,
+    kept: usize,
+    missed: usize,
+}
+
+/// A referral's id, state, when it was sent and its outcome.
+type ReferralRow = (Uuid, String, Option<DateTime<Utc>>, Option<String>);
+
 pub async fn facts<C: ConnectionTrait>(
     conn: &C,
     side: Side,
 ) -> Result<Vec<ReferralFacts>, StoreError> {
-    let query = match side {
-        Side::Received(org) => {
-            referral::Entity::find().filter(referral::Column::ReceivingOrganisationId.eq(org))
+    let rows: Vec<ReferralRow> = referral::Entity::find()
+        .select_only()
+        .column(referral::Column::Id)
+        .column(referral::Column::State)
+        .column(referral::Column::SentAt)
+        .column(referral::Column::Outcome)
+        .filter(side.condition())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut reached = HashMap::<Uuid, Reached>::new();
+    let events: Vec<(Uuid, String, DateTime<Utc>)> = referral_event::Entity::find()
+        .select_only()
+        .column(referral_event::Column::ReferralId)
+        .column(referral_event::Column::Transition)
+        .column(referral_event::Column::At)
+        .filter(referral_event::Column::ReferralId.in_subquery(side.ids()))
+        .filter(referral_event::Column::Transition.is_in(FIRST_CONTACT))
+        .order_by_asc(referral_event::Column::At)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for (referral_id, transition, at) in events {
+        let r = reached.entry(referral_id).or_default();
+        r.first_contact_at.get_or_insert(at);
+        match transition.as_str() {
+            "accept" => r.accepted = true,
+            "decline" => r.declined = true,
+            "redirect" => r.redirected = true,
+            _ => {}
         }
-        Side::Made(org) => {
-            referral::Entity::find().filter(referral::Column::ReferringOrganisationId.eq(org))
-        }
-    };
-    let rows = query.all(conn).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut events = std::collections::HashMap::<Uuid, Vec<referral_event::Model>>::new();
-    let mut appointments = std::collections::HashMap::<Uuid, Vec<appointment::Model>>::new();
-    for chunk in ids.chunks(500) {
-        for e in referral_event::Entity::find()
-            .filter(referral_event::Column::ReferralId.is_in(chunk.iter().copied()))
-            .order_by_asc(referral_event::Column::At)
-            .all(conn)
-            .await?
-        {
-            events.entry(e.referral_id).or_default().push(e);
-        }
-        for a in appointment::Entity::find()
-            .filter(appointment::Column::ReferralId.is_in(chunk.iter().copied()))
-            .order_by_asc(appointment::Column::StartsAt)
-            .all(conn)
-            .await?
-        {
-            appointments.entry(a.referral_id).or_default().push(a);
+    }
+    let mut booked = HashMap::<Uuid, Booked>::new();
+    let appointments: Vec<(Uuid, DateTime<Utc>, String)> = appointment::Entity::find()
+        .select_only()
+        .column(appointment::Column::ReferralId)
+        .column(appointment::Column::StartsAt)
+        .column(appointment::Column::Status)
+        .filter(appointment::Column::ReferralId.in_subquery(side.ids()))
+        .order_by_asc(appointment::Column::StartsAt)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for (referral_id, starts_at, status) in appointments {
+        let b = booked.entry(referral_id).or_default();
+        b.first_at.get_or_insert(starts_at);
+        match AppointmentStatus::parse(&status) {
+            Some(AppointmentStatus::Attended) => b.kept += 1,
+            Some(s) if s.is_missed() => b.missed += 1,
+            _ => {}
         }
     }
     rows.into_iter()
-        .map(|row| {
-            let state = ReferralState::parse(&row.state)
-                .ok_or_else(|| StoreError::Corrupt(format!("referral state {}", row.state)))?;
-            let history = events.remove(&row.id).unwrap_or_default();
-            let reached = |name: &str| history.iter().any(|e| e.transition == name);
-            let first_contact_at = history
-                .iter()
-                .find(|e| {
-                    matches!(
-                        e.transition.as_str(),
-                        "open" | "accept" | "decline" | "redirect"
-                    )
-                })
-                .map(|e| e.at);
-            let booked = appointments.remove(&row.id).unwrap_or_default();
-            let status = |a: &appointment::Model| AppointmentStatus::parse(&a.status);
+        .map(|(id, state, sent_at, outcome)| {
+            let state = ReferralState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("referral state {state}")))?;
+            let history = reached.remove(&id).unwrap_or_default();
+            let appointments = booked.remove(&id).unwrap_or_default();
             Ok(ReferralFacts {
                 state,
-                accepted: reached("accept"),
-                declined: reached("decline"),
-                redirected: reached("redirect"),
-                sent_at: row.sent_at,
-                first_contact_at,
-                first_appointment_at: booked.first().map(|a| a.starts_at),
-                appointments_kept: booked
-                    .iter()
-                    .filter(|a| status(a) == Some(AppointmentStatus::Attended))
-                    .count(),
-                appointments_missed: booked
-                    .iter()
-                    .filter(|a| status(a).is_some_and(|s| s.is_missed()))
-                    .count(),
-                outcome: row
-                    .outcome
-                    .as_deref()
-                    .and_then(convene_domain::referrals::Outcome::parse),
+                accepted: history.accepted,
+                declined: history.declined,
+                redirected: history.redirected,
+                sent_at,
+                first_contact_at: history.first_contact_at,
+                first_appointment_at: appointments.first_at,
+                appointments_kept: appointments.kept,
+                appointments_missed: appointments.missed,
+                outcome: outcome.as_deref().and_then(Outcome::parse),
             })
         })
         .collect()
@@ -102,60 +158,72 @@ pub async fn reminder_effect<C: ConnectionTrait>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<ReminderEffect>, StoreError> {
-    let referrals: std::collections::HashMap<Uuid, Uuid> = referral::Entity::find()
-        .filter(referral::Column::ReceivingOrganisationId.eq(organisation))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.service_id))
-        .collect();
-    let ids: Vec<Uuid> = referrals.keys().copied().collect();
+    let received = Side::Received(organisation);
     let recorded = [
         AppointmentStatus::Attended,
         AppointmentStatus::DidNotAttend,
         AppointmentStatus::WasNotBrought,
     ]
     .map(|s| s.code());
-    let mut by_service = std::collections::BTreeMap::<Uuid, ReminderEffect>::new();
-    for chunk in ids.chunks(500) {
-        let appointments = appointment::Entity::find()
-            .filter(appointment::Column::ReferralId.is_in(chunk.iter().copied()))
-            .filter(appointment::Column::StartsAt.gte(from))
-            .filter(appointment::Column::StartsAt.lt(to))
-            .filter(appointment::Column::Status.is_in(recorded))
-            .all(conn)
-            .await?;
-        let reminded: std::collections::HashSet<Uuid> = outbox_message::Entity::find()
-            .filter(outbox_message::Column::ReferralId.is_in(chunk.iter().copied()))
-            .filter(outbox_message::Column::Kind.eq("reminder"))
-            .filter(outbox_message::Column::Status.eq("delivered"))
-            .all(conn)
-            .await?
-            .into_iter()
-            .filter_map(|m| m.appointment_id)
-            .collect();
-        for a in appointments {
-            let Some(service) = referrals.get(&a.referral_id) else {
-                continue;
-            };
-            let missed = a.status != AppointmentStatus::Attended.code();
-            let effect = by_service.entry(*service).or_default();
-            if reminded.contains(&a.id) {
-                effect.with_reminder.add(missed);
-            } else {
-                effect.without_reminder.add(missed);
-            }
+    let appointments: Vec<(Uuid, Uuid, String)> = appointment::Entity::find()
+        .select_only()
+        .column(appointment::Column::Id)
+        .column(appointment::Column::ReferralId)
+        .column(appointment::Column::Status)
+        .filter(appointment::Column::ReferralId.in_subquery(received.ids()))
+        .filter(appointment::Column::StartsAt.gte(from))
+        .filter(appointment::Column::StartsAt.lt(to))
+        .filter(appointment::Column::Status.is_in(recorded))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if appointments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let service_of: HashMap<Uuid, Uuid> = referral::Entity::find()
+        .select_only()
+        .column(referral::Column::Id)
+        .column(referral::Column::ServiceId)
+        .filter(received.condition())
+        .into_tuple::<(Uuid, Uuid)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let reminded: HashSet<Uuid> = outbox_message::Entity::find()
+        .select_only()
+        .column(outbox_message::Column::AppointmentId)
+        .filter(outbox_message::Column::ReferralId.in_subquery(received.ids()))
+        .filter(outbox_message::Column::Kind.eq("reminder"))
+        .filter(outbox_message::Column::Status.eq("delivered"))
+        .into_tuple::<Option<Uuid>>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut by_service = BTreeMap::<Uuid, ReminderEffect>::new();
+    for (id, referral_id, status) in appointments {
+        let Some(service) = service_of.get(&referral_id) else {
+            continue;
+        };
+        let missed = status != AppointmentStatus::Attended.code();
+        let effect = by_service.entry(*service).or_default();
+        if reminded.contains(&id) {
+            effect.with_reminder.add(missed);
+        } else {
+            effect.without_reminder.add(missed);
         }
     }
-    let mut effects = Vec::new();
-    for (id, mut effect) in by_service {
-        effect.service = service::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .map(|s| s.name)
-            .unwrap_or_default();
-        effects.push(effect);
-    }
+    let ids: Vec<Uuid> = by_service.keys().copied().collect();
+    let mut names = services::names(conn, &ids).await?;
+    let mut effects: Vec<ReminderEffect> = by_service
+        .into_iter()
+        .map(|(id, mut effect)| {
+            effect.service = names.remove(&id).unwrap_or_default();
+            effect
+        })
+        .collect();
     effects.sort_by(|a, b| a.service.cmp(&b.service));
     Ok(effects)
 }

@@ -101,13 +101,11 @@ pub async fn show(
     let from = to
         .checked_sub_months(chrono::Months::new(months))
         .unwrap_or(to);
+    let mut names = organisations::names(conn, &who.organisations).await?;
     let mut rows = Vec::new();
     for organisation in &who.organisations {
         rows.push(Row {
-            organisation: organisations::get(conn, *organisation)
-                .await?
-                .map(|o| o.details.name)
-                .unwrap_or_default(),
+            organisation: names.remove(organisation).unwrap_or_default(),
             received: measure(&facts(conn, Side::Received(*organisation)).await?),
             made: measure(&facts(conn, Side::Made(*organisation)).await?),
             reminders: reminder_effect(conn, *organisation, from, to).await?,
