@@ -2,6 +2,7 @@ use std::fmt;
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous as SqlxSynchronous};
@@ -88,6 +89,11 @@ impl From<SqliteSynchronous> for SqlxSynchronous {
 /// connections at most 320 MiB).
 pub const SQLITE_CACHE_KIB: i64 = 32 * 1024;
 
+/// How long a SQLite writer waits for the write lock before it fails:
+/// inside SQLite (the busy timeout), and in this process's own queue of
+/// writers (`Store::transaction`).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Rows per index ANALYZE looks at on SQLite (see `Store::connect`).
 pub const SQLITE_ANALYSIS_LIMIT: i64 = 1000;
 
@@ -117,6 +123,9 @@ pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
     settings_synchronous: SqliteSynchronous,
+    /// SQLite's writers take turns here before they take a connection
+    /// (see [`Store::transaction`]).
+    writers: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The body of a transaction: borrows the transaction, returns a boxed future.
@@ -144,7 +153,7 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(synchronous.into())
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 // SQLite keeps 2 MB of pages per connection unless told:
                 // on a national directory and caseload nearly every read
                 // was a system call for a page read moments before.
@@ -163,6 +172,7 @@ impl Store {
             db,
             backend,
             settings_synchronous: synchronous,
+            writers: Arc::default(),
         })
     }
 
@@ -234,13 +244,35 @@ impl Store {
     /// Runs `body` in one transaction: committed when it returns `Ok`, rolled
     /// back otherwise (and if the process dies half-way, nothing is kept).
     /// On SQLite the transaction takes the write lock at once (`BEGIN
-    /// IMMEDIATE`), so two writers queue on the busy timeout instead of
-    /// failing when one upgrades a read lock.
+    /// IMMEDIATE`), so two writers queue instead of failing when one
+    /// upgrades a read lock. SQLite has one writer at a time, so this
+    /// process's writers first wait their turn in a queue of their own,
+    /// holding no connection: waiting inside SQLite (the busy timeout)
+    /// would hold a pooled connection each, leaving readers none under a
+    /// burst of writes, and SQLite's busy handler sleeps in growing steps
+    /// (up to 100 ms) rather than waking when the lock is free. Writers in
+    /// other processes (a backup, an import) still meet the busy timeout.
     pub async fn transaction<T, F>(&self, body: F) -> Result<T, StoreError>
     where
         T: Send,
         F: for<'c> FnOnce(&'c DatabaseTransaction) -> TransactionBody<'c, T> + Send,
     {
+        // Bounded like the busy timeout, so a writer that could never get
+        // its turn (a transaction begun inside another's body) fails as it
+        // would have in SQLite, rather than waiting for ever.
+        let _turn = match self.backend {
+            Backend::Sqlite => Some(
+                tokio::time::timeout(SQLITE_BUSY_TIMEOUT, self.writers.lock())
+                    .await
+                    .map_err(|_| {
+                        StoreError::Database(sea_orm::DbErr::Custom(format!(
+                            "no turn to write within {} s: the database is busy",
+                            SQLITE_BUSY_TIMEOUT.as_secs()
+                        )))
+                    })?,
+            ),
+            Backend::Postgres => None,
+        };
         let options = TransactionOptions {
             sqlite_transaction_mode: (self.backend == Backend::Sqlite)
                 .then_some(SqliteTransactionMode::Immediate),

@@ -317,3 +317,33 @@ store_test!(households_hold_their_members, |store| async move {
         vec![home]
     );
 });
+
+/// The daily retention check finds its candidates in an index rather than
+/// by reading every person (a whole-table read of a million people stalled
+/// the first minute after every start).
+#[tokio::test]
+async fn the_retention_check_reads_an_index_not_the_people_table() {
+    let db = convene_store::testing::TestDatabase::sqlite();
+    let store = db.store().await;
+    let conn = store.conn();
+    let plan = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "EXPLAIN QUERY PLAN SELECT id FROM people \
+             WHERE anonymised_at IS NULL AND created_at < '2020-01-01'",
+        ))
+        .await
+        .unwrap();
+    let steps: Vec<String> = plan
+        .iter()
+        .map(|row| row.try_get::<String>("", "detail").unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            "SEARCH people USING COVERING INDEX people_due_for_retention \
+             (anonymised_at=? AND created_at<?)"
+                .to_string()
+        ]
+    );
+}

@@ -271,6 +271,61 @@ async fn sqlite_synchronous_normal_is_reported_as_not_durable() {
 }
 
 #[tokio::test]
+async fn sqlite_writers_wait_their_turn_without_holding_a_connection() {
+    let db = convene_store::testing::TestDatabase::sqlite();
+    db.store().await;
+    let mut settings = db.settings();
+    settings.max_connections = 2;
+    settings.connect_timeout = std::time::Duration::from_secs(2);
+    let store = convene_store::Store::connect(&settings).await.unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let write = |store: convene_store::Store, name: String| async move {
+        store
+            .transaction(move |txn| {
+                Box::pin(async move {
+                    organisations::insert(txn, new_id(), &school(&name), at).await?;
+                    Ok(())
+                })
+            })
+            .await
+    };
+    // The first writer holds SQLite's write lock until told to finish.
+    let (holding, held) = tokio::sync::oneshot::channel();
+    let (finish, finished) = tokio::sync::oneshot::channel::<()>();
+    let first = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .transaction(move |txn| {
+                    Box::pin(async move {
+                        organisations::insert(txn, new_id(), &school("First"), at).await?;
+                        holding.send(()).unwrap();
+                        finished.await.unwrap();
+                        Ok(())
+                    })
+                })
+                .await
+        }
+    });
+    held.await.unwrap();
+    // Three more writers arrive; with two connections in the pool, one of
+    // them waiting inside SQLite would hold the other connection.
+    let queued: Vec<_> = (0..3)
+        .map(|n| tokio::spawn(write(store.clone(), format!("Queued {n}"))))
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // A reader still gets a connection while they wait (it would time out
+    // after 2 s otherwise), and sees nothing uncommitted.
+    assert_eq!(organisations::count(store.conn()).await.unwrap(), 0);
+    finish.send(()).unwrap();
+    first.await.unwrap().unwrap();
+    for writer in queued {
+        writer.await.unwrap().unwrap();
+    }
+    assert_eq!(organisations::count(store.conn()).await.unwrap(), 4);
+}
+
+#[tokio::test]
 async fn every_sqlite_connection_keeps_a_larger_page_cache_and_bounds_analyze() {
     use convene_store::ConnectionTrait;
     let db = convene_store::testing::TestDatabase::sqlite();

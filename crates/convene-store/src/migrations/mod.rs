@@ -21,6 +21,7 @@ mod m20261123_000012_person_transitions;
 mod m20261123_000013_outbox;
 mod m20261123_000014_messaging;
 mod m20261123_000015_list_indexes;
+mod m20261203_000016_retention_index;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000013_outbox::Migration),
             Box::new(m20261123_000014_messaging::Migration),
             Box::new(m20261123_000015_list_indexes::Migration),
+            Box::new(m20261203_000016_retention_index::Migration),
         ]
     }
 }

@@ -190,18 +190,25 @@ pub async fn reminder_effect<C: ConnectionTrait>(
         .await?
         .into_iter()
         .collect();
-    let reminded: HashSet<Uuid> = outbox_message::Entity::find()
-        .select_only()
-        .column(outbox_message::Column::AppointmentId)
-        .filter(outbox_message::Column::ReferralId.in_subquery(received.ids()))
-        .filter(outbox_message::Column::Kind.eq("reminder"))
-        .filter(outbox_message::Column::Status.eq("delivered"))
-        .into_tuple::<Option<Uuid>>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .flatten()
-        .collect();
+    // By appointment, through its own index: given a subquery of
+    // referrals, SQLite's planner chose to read every delivered message.
+    let mut reminded = HashSet::<Uuid>::new();
+    let ids: Vec<Uuid> = appointments.iter().map(|(id, _, _)| *id).collect();
+    for chunk in ids.chunks(500) {
+        reminded.extend(
+            outbox_message::Entity::find()
+                .select_only()
+                .column(outbox_message::Column::AppointmentId)
+                .filter(outbox_message::Column::AppointmentId.is_in(chunk.iter().copied()))
+                .filter(outbox_message::Column::Kind.eq("reminder"))
+                .filter(outbox_message::Column::Status.eq("delivered"))
+                .into_tuple::<Option<Uuid>>()
+                .all(conn)
+                .await?
+                .into_iter()
+                .flatten(),
+        );
+    }
     let mut by_service = BTreeMap::<Uuid, ReminderEffect>::new();
     for (id, referral_id, status) in appointments {
         let Some(service) = service_of.get(&referral_id) else {

@@ -84,6 +84,26 @@ impl MeasuresPage {
     }
 }
 
+/// How many measures pages are worked out at once. Each reads every
+/// referral its organisations received and made, with their history and
+/// appointments: at national scale hundreds of rows, from disk when they
+/// are not in memory. When a morning's sign-ins all opened them in the
+/// same minute, they held every pooled connection and every other page
+/// waited (docs/benchmarks.md); now the rest queue for each other.
+const MEASURED_AT_ONCE: usize = 2;
+
+static MEASURING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MEASURED_AT_ONCE);
+
+/// Runs `work` once a measuring permit is free; dropping the request
+/// drops the work and its permit.
+async fn measured<T>(work: impl std::future::Future<Output = T>) -> Result<T, AppError> {
+    let _permit = MEASURING
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(format!("measures: {e}")))?;
+    Ok(work.await)
+}
+
 pub async fn show(
     State(state): State<AppState>,
     page: Page,
@@ -101,16 +121,20 @@ pub async fn show(
     let from = to
         .checked_sub_months(chrono::Months::new(months))
         .unwrap_or(to);
-    let mut names = organisations::names(conn, &who.organisations).await?;
-    let mut rows = Vec::new();
-    for organisation in &who.organisations {
-        rows.push(Row {
-            organisation: names.remove(organisation).unwrap_or_default(),
-            received: measure(&facts(conn, Side::Received(*organisation)).await?),
-            made: measure(&facts(conn, Side::Made(*organisation)).await?),
-            reminders: reminder_effect(conn, *organisation, from, to).await?,
-        });
-    }
+    let rows = measured(async {
+        let mut names = organisations::names(conn, &who.organisations).await?;
+        let mut rows = Vec::new();
+        for organisation in &who.organisations {
+            rows.push(Row {
+                organisation: names.remove(organisation).unwrap_or_default(),
+                received: measure(&facts(conn, Side::Received(*organisation)).await?),
+                made: measure(&facts(conn, Side::Made(*organisation)).await?),
+                reminders: reminder_effect(conn, *organisation, from, to).await?,
+            });
+        }
+        Ok::<_, AppError>(rows)
+    })
+    .await??;
     Ok(Html(
         MeasuresPage {
             page,
@@ -122,4 +146,32 @@ pub async fn show(
         .render()?,
     )
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_measures_are_worked_out_at_once_than_allowed() {
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let pages = (0..MEASURED_AT_ONCE * 4).map(|_| {
+            let (running, most) = (running.clone(), most.clone());
+            tokio::spawn(measured(async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                running.fetch_sub(1, Ordering::SeqCst);
+            }))
+        });
+        for page in pages.collect::<Vec<_>>() {
+            page.await.unwrap().unwrap();
+        }
+        // Enough pages for every permit to be used, never more at once.
+        assert_eq!(most.load(Ordering::SeqCst), MEASURED_AT_ONCE);
+    }
 }
