@@ -4,9 +4,9 @@
 //! Only the columns the measures use are read, and the referrals' history
 //! and appointments are found through a subquery on the organisation
 //! rather than by lists of ids: at national scale an organisation has
-//! hundreds of referrals, each with its history, and reading whole rows
-//! (sealed text included) made this the slowest page under load
-//! (docs/benchmarks.md).
+//! hundreds of referrals, each with its history, and whole rows (sealed
+//! text included) were read and thrown away on what is the slowest page
+//! under load (docs/benchmarks.md).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
