@@ -22,9 +22,9 @@ pub struct Recorder {
     origin: Instant,
     /// Microseconds, per request type.
     times: BTreeMap<&'static str, Vec<u32>>,
-    /// Every request's start (milliseconds into the run) and time
-    /// (microseconds).
-    timeline: Vec<(u32, u32)>,
+    /// Every request's start (milliseconds into the run), time
+    /// (microseconds) and whether it failed.
+    timeline: Vec<(u32, u32, bool)>,
     errors: BTreeMap<&'static str, u64>,
     examples: Vec<String>,
 }
@@ -41,22 +41,20 @@ impl Recorder {
     }
 
     pub fn ok(&mut self, kind: &'static str, started: Instant) {
-        self.record(
-            kind,
-            started.saturating_duration_since(self.origin),
-            started.elapsed(),
-        );
+        let into_run = started.saturating_duration_since(self.origin);
+        self.record(kind, into_run, started.elapsed(), false);
     }
 
-    fn record(&mut self, kind: &'static str, into_run: Duration, took: Duration) {
+    fn record(&mut self, kind: &'static str, into_run: Duration, took: Duration, failed: bool) {
         let micros = u32::try_from(took.as_micros()).unwrap_or(u32::MAX);
         let at = u32::try_from(into_run.as_millis()).unwrap_or(u32::MAX);
         self.times.entry(kind).or_default().push(micros);
-        self.timeline.push((at, micros));
+        self.timeline.push((at, micros, failed));
     }
 
     pub fn error(&mut self, kind: &'static str, started: Instant, what: String) {
-        self.ok(kind, started);
+        let into_run = started.saturating_duration_since(self.origin);
+        self.record(kind, into_run, started.elapsed(), true);
         *self.errors.entry(kind).or_default() += 1;
         if self.examples.len() < EXAMPLES {
             self.examples.push(format!("{kind}: {what}"));
@@ -155,20 +153,22 @@ impl Row {
 
 /// All requests (errors too) by the slice of the run in which they
 /// started. The last slice may be shorter: its rate is over its own length.
-fn slices(timeline: &[(u32, u32)], elapsed: Duration) -> Vec<Row> {
+fn slices(timeline: &[(u32, u32, bool)], elapsed: Duration) -> Vec<Row> {
     let slice_ms = SLICE.as_millis() as u32;
-    let mut by_slice = BTreeMap::<u32, Vec<u32>>::new();
-    for (at, micros) in timeline {
-        by_slice.entry(at / slice_ms).or_default().push(*micros);
+    let mut by_slice = BTreeMap::<u32, (Vec<u32>, u64)>::new();
+    for (at, micros, failed) in timeline {
+        let (times, errors) = by_slice.entry(at / slice_ms).or_default();
+        times.push(*micros);
+        *errors += u64::from(*failed);
     }
     by_slice
         .into_iter()
-        .map(|(n, mut times)| {
+        .map(|(n, (mut times, errors))| {
             times.sort_unstable();
             let from = Duration::from_millis(u64::from(n * slice_ms));
             let length = elapsed.saturating_sub(from).min(SLICE);
             let name = format!("{}-{} s", from.as_secs(), (from + length).as_secs());
-            Row::of(&name, &times, 0, length)
+            Row::of(&name, &times, errors, length)
         })
         .collect()
 }
@@ -186,8 +186,8 @@ pub struct Summary {
     pub seconds: f64,
     pub rows: Vec<Row>,
     pub total: Row,
-    /// Every request by when it started, [`SLICE`] at a time (errors are
-    /// counted in the rows above, not here).
+    /// Every request by when it started, [`SLICE`] at a time, errors
+    /// included.
     pub slices: Vec<Row>,
     pub memory: Option<Memory>,
     pub error_examples: Vec<String>,
@@ -300,7 +300,7 @@ mod tests {
         assert_eq!(summary.rows.len(), 2);
         assert_eq!(summary.error_examples, vec!["search: 500".to_string()]);
         assert_eq!(summary.slices.len(), 1);
-        assert_eq!(summary.slices[0].count, 3);
+        assert_eq!((summary.slices[0].count, summary.slices[0].errors), (3, 1));
     }
 
     #[test]
@@ -308,23 +308,23 @@ mod tests {
         let mut recorder = Recorder::new(Instant::now());
         let ms = Duration::from_millis;
         // A slow start (two requests of 2 s in the first slice), then fast.
-        recorder.record("search", ms(1_000), ms(2_000));
-        recorder.record("search", ms(29_999), ms(2_000));
-        recorder.record("search", ms(30_000), ms(4));
-        recorder.record("inbox", ms(45_000), ms(6));
-        recorder.record("search", ms(61_000), ms(8));
+        recorder.record("search", ms(1_000), ms(2_000), false);
+        recorder.record("search", ms(29_999), ms(2_000), true);
+        recorder.record("search", ms(30_000), ms(4), false);
+        recorder.record("inbox", ms(45_000), ms(6), false);
+        recorder.record("search", ms(61_000), ms(8), false);
         let summary = recorder.summary(ms(70_000), 1, None);
-        let seen: Vec<(&str, usize, f64)> = summary
+        let seen: Vec<(&str, usize, u64, f64)> = summary
             .slices
             .iter()
-            .map(|s| (s.kind.as_str(), s.count, s.p95_ms))
+            .map(|s| (s.kind.as_str(), s.count, s.errors, s.p95_ms))
             .collect();
         assert_eq!(
             seen,
             vec![
-                ("0-30 s", 2, 2000.0),
-                ("30-60 s", 2, 6.0),
-                ("60-70 s", 1, 8.0)
+                ("0-30 s", 2, 1, 2000.0),
+                ("30-60 s", 2, 0, 6.0),
+                ("60-70 s", 1, 0, 8.0)
             ]
         );
         // The last slice's rate is over its own 10 s.
