@@ -6,7 +6,7 @@ pub mod measures;
 pub mod states;
 
 pub use appointments::{AppointmentChange, AppointmentMode, AppointmentStatus, FollowUp};
-pub use states::{Outcome, ReferralState, Side, Transition, TransitionError, next_state};
+pub use states::{Outcome, ReferralState, Side, Transition, TransitionError, next_state, side_for};
 
 /// How soon the family needs the service to act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
