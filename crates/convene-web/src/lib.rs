@@ -82,7 +82,11 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
             state.clone(),
             security::headers,
         ))
-        .layer(TraceLayer::new_for_http().make_span_with(security::request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(security::request_span)
+                .on_response(security::log_response),
+        )
         .layer(middleware::from_fn(security::request_id))
         .with_state(state)
 }

@@ -6,6 +6,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use std::time::Duration;
 use tracing::Span;
 
 use crate::state::AppState;
@@ -51,6 +52,23 @@ pub fn request_span(request: &Request) -> Span {
         .map(MatchedPath::as_str)
         .unwrap_or("unmatched");
     tracing::info_span!("request", id = %id, method = %request.method(), route = %route)
+}
+
+/// How long a response may take before it is logged as slow.
+pub const SLOW_RESPONSE: Duration = Duration::from_secs(1);
+
+/// Logs each response inside its request's span (so with method and route,
+/// never the URL): at debug, or at info when it took [`SLOW_RESPONSE`] or
+/// more, so an operator sees which routes a stall held up without logging
+/// every request.
+pub fn log_response<B>(response: &Response<B>, latency: Duration, _span: &Span) {
+    let status = response.status().as_u16();
+    let ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+    if latency >= SLOW_RESPONSE {
+        tracing::info!(status, ms, "a request took long");
+    } else {
+        tracing::debug!(status, ms, "answered");
+    }
 }
 
 /// Adds the security headers to every response and hands the page a fresh
@@ -109,4 +127,54 @@ fn new_nonce() -> Option<String> {
     let mut bytes = [0u8; 18];
     getrandom::fill(&mut bytes).ok()?;
     Some(STANDARD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Log lines written at info and above, as text.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::ErrorKind::Other)?
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn slow_responses_are_logged_with_their_route_and_fast_ones_are_not() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("request", method = %"GET", route = %"/referrals/{id}");
+            let _entered = span.enter();
+            let response = Response::new(());
+            log_response(&response, Duration::from_millis(999), &span);
+            log_response(&response, Duration::from_millis(1_250), &span);
+        });
+        let text = String::from_utf8(lines.0.lock().expect("lines").clone()).expect("utf-8");
+        let logged: Vec<&str> = text.lines().collect();
+        assert_eq!(logged.len(), 1, "{text}");
+        assert!(logged[0].contains("a request took long"), "{text}");
+        assert!(logged[0].contains("route=/referrals/{id}"), "{text}");
+        assert!(logged[0].contains("ms=1250"), "{text}");
+        assert!(logged[0].contains("status=200"), "{text}");
+    }
 }

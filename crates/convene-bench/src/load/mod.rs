@@ -2,7 +2,8 @@
 //! running Convene, for a fixed time and at most a fixed number of
 //! requests, then a report: per request type the count, errors and
 //! p50/p95/p99, the throughput, the same over every request for each
-//! half minute of the run, and the server's memory.
+//! half minute of the run, and what the machine did in each half minute
+//! (the server's memory, CPU and disk traffic; CPU and disk pressure).
 //!
 //! Visitors are closed loops with think time: each waits for its answer,
 //! reads it, pauses as a person would (uniformly between the two think
@@ -10,6 +11,7 @@
 //! support, practitioners working their referrals, and systems paging
 //! the ORUK API.
 
+mod machine;
 mod report;
 mod visitors;
 
@@ -160,7 +162,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         sent: AtomicU64::new(0),
         stop: AtomicBool::new(false),
     });
-    let memory = settings.server_pid.map(report::watch_memory);
+    let watch = settings.server_pid.map(|pid| machine::watch(pid, started));
     let mut tasks = Vec::with_capacity(settings.clients);
     for n in 0..settings.clients {
         let run = run.clone();
@@ -184,11 +186,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         recorder.merge(task.await.context("a visitor panicked")?);
     }
     let elapsed = started.elapsed();
-    let memory = match memory {
-        Some(watch) => Some(watch.finish().await),
-        None => None,
+    let readings = match watch {
+        Some(watch) => watch.finish().await,
+        None => Vec::new(),
     };
-    let summary = recorder.summary(elapsed, settings.clients, memory);
+    let summary = recorder.summary(elapsed, settings.clients, &readings);
     print!("{}", summary.markdown());
     if let Some(out) = &settings.out {
         std::fs::write(out, serde_json::to_vec_pretty(&summary)?)

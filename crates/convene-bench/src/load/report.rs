@@ -1,12 +1,13 @@
 //! What a load run saw: every request's time by type, every error with a
-//! few examples, and the server's memory; summarised as percentiles.
+//! few examples, summarised as percentiles; and what the machine did
+//! (`machine`).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+
+use super::machine::{self, MachineSlice, Memory, Reading};
 
 /// Examples of errors kept, so a report says what went wrong.
 const EXAMPLES: usize = 20;
@@ -73,7 +74,7 @@ impl Recorder {
         self.examples.extend(other.examples.into_iter().take(room));
     }
 
-    pub fn summary(mut self, elapsed: Duration, clients: usize, memory: Option<Memory>) -> Summary {
+    pub fn summary(mut self, elapsed: Duration, clients: usize, readings: &[Reading]) -> Summary {
         let mut rows = Vec::new();
         let mut all = Vec::new();
         for (kind, times) in &mut self.times {
@@ -94,7 +95,8 @@ impl Recorder {
             rows,
             total,
             slices: slices(&self.timeline, elapsed),
-            memory,
+            memory: machine::memory(readings),
+            machine: machine::slices(readings),
             error_examples: self.examples,
         }
     }
@@ -173,13 +175,6 @@ fn slices(timeline: &[(u32, u32, bool)], elapsed: Duration) -> Vec<Row> {
         .collect()
 }
 
-#[derive(Serialize, Clone, Copy)]
-pub struct Memory {
-    pub start_mb: f64,
-    pub peak_mb: f64,
-    pub end_mb: f64,
-}
-
 #[derive(Serialize)]
 pub struct Summary {
     pub clients: usize,
@@ -190,6 +185,8 @@ pub struct Summary {
     /// included.
     pub slices: Vec<Row>,
     pub memory: Option<Memory>,
+    /// The machine by the same slices (empty without the server's pid).
+    pub machine: Vec<MachineSlice>,
     pub error_examples: Vec<String>,
 }
 
@@ -216,57 +213,13 @@ impl Summary {
                 m.start_mb, m.peak_mb, m.end_mb
             ));
         }
+        if !self.machine.is_empty() {
+            out.push_str(&machine::markdown(&self.machine));
+        }
         for example in &self.error_examples {
             out.push_str(&format!("error: {example}\n"));
         }
         out
-    }
-}
-
-/// Resident memory of a process in MB, from /proc.
-fn resident_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-pub struct MemoryWatch {
-    stop: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<Memory>,
-}
-
-/// Samples the server's resident memory every half second until finished.
-pub fn watch_memory(pid: u32) -> MemoryWatch {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let task = tokio::spawn(async move {
-        let start = resident_mb(pid).unwrap_or(0.0);
-        let mut memory = Memory {
-            start_mb: start,
-            peak_mb: start,
-            end_mb: start,
-        };
-        while !flag.load(Ordering::Relaxed) {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            if let Some(now) = resident_mb(pid) {
-                memory.peak_mb = memory.peak_mb.max(now);
-                memory.end_mb = now;
-            }
-        }
-        memory
-    });
-    MemoryWatch { stop, task }
-}
-
-impl MemoryWatch {
-    pub async fn finish(self) -> Memory {
-        self.stop.store(true, Ordering::Relaxed);
-        self.task.await.unwrap_or(Memory {
-            start_mb: 0.0,
-            peak_mb: 0.0,
-            end_mb: 0.0,
-        })
     }
 }
 
@@ -294,7 +247,7 @@ mod tests {
         b.error("search", now, "500".into());
         b.ok("inbox", now);
         a.merge(b);
-        let summary = a.summary(Duration::from_secs(1), 2, None);
+        let summary = a.summary(Duration::from_secs(1), 2, &[]);
         assert_eq!(summary.total.count, 3);
         assert_eq!(summary.total.errors, 1);
         assert_eq!(summary.rows.len(), 2);
@@ -313,7 +266,7 @@ mod tests {
         recorder.record("search", ms(30_000), ms(4), false);
         recorder.record("inbox", ms(45_000), ms(6), false);
         recorder.record("search", ms(61_000), ms(8), false);
-        let summary = recorder.summary(ms(70_000), 1, None);
+        let summary = recorder.summary(ms(70_000), 1, &[]);
         let seen: Vec<(&str, usize, u64, f64)> = summary
             .slices
             .iter()
