@@ -31,6 +31,12 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::{AuditCommand, Cli, Command, KeysCommand, TokenCommand};
 use crate::config::{Config, LogFormat};
 
+// Under load glibc's allocator took about a tenth of the server's CPU,
+// much of it merging freed chunks (docs/benchmarks.md, 2026-12-03
+// evening); mimalloc keeps small allocations per thread.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let loaded = match Config::load(cli.config.as_deref()) {

@@ -24,6 +24,9 @@ pub struct Reading {
     /// Milliseconds into the run.
     pub at_ms: u64,
     pub rss_mb: Option<f64>,
+    /// The part of it that is the server's own memory rather than pages
+    /// of files it maps (SQLite maps its database).
+    pub anon_mb: Option<f64>,
     /// CPU time the server has used, in clock ticks.
     pub server_ticks: Option<u64>,
     /// Every CPU's ticks, busy and all, and how many CPUs.
@@ -63,6 +66,8 @@ pub struct Memory {
     pub start_mb: f64,
     pub peak_mb: f64,
     pub end_mb: f64,
+    /// The most of it that was not mapped files.
+    pub anon_peak_mb: Option<f64>,
 }
 
 /// The server's resident memory over the run, from the readings.
@@ -72,6 +77,7 @@ pub fn memory(readings: &[Reading]) -> Option<Memory> {
         start_mb: *rss.first()?,
         peak_mb: rss.iter().copied().fold(f64::MIN, f64::max),
         end_mb: *rss.last()?,
+        anon_peak_mb: readings.iter().filter_map(|r| r.anon_mb).reduce(f64::max),
     })
 }
 
@@ -165,9 +171,10 @@ fn read(path: &str) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
-/// Resident memory in MB from a /proc/PID/status text.
-pub fn parse_rss_mb(status: &str) -> Option<f64> {
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+/// Resident memory in MB from a /proc/PID/status text: all of it
+/// (`VmRSS:`) or the anonymous part (`RssAnon:`).
+pub fn parse_rss_mb(status: &str, field: &str) -> Option<f64> {
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
@@ -224,9 +231,11 @@ pub fn parse_pressure(text: &str, kind: &str) -> Option<u64> {
 
 fn reading(pid: u32, at_ms: u64) -> Reading {
     let io = read("/proc/pressure/io");
+    let status = read(&format!("/proc/{pid}/status"));
     Reading {
         at_ms,
-        rss_mb: read(&format!("/proc/{pid}/status")).and_then(|s| parse_rss_mb(&s)),
+        rss_mb: status.as_deref().and_then(|s| parse_rss_mb(s, "VmRSS:")),
+        anon_mb: status.as_deref().and_then(|s| parse_rss_mb(s, "RssAnon:")),
         server_ticks: read(&format!("/proc/{pid}/stat")).and_then(|s| parse_process_ticks(&s)),
         machine: read("/proc/stat").and_then(|s| parse_machine_ticks(&s)),
         server_io: read(&format!("/proc/{pid}/io")).and_then(|s| parse_process_io(&s)),
@@ -275,10 +284,9 @@ mod tests {
 
     #[test]
     fn proc_texts_are_read() {
-        assert_eq!(
-            parse_rss_mb("Name:\tconvene\nVmRSS:\t  204800 kB\nVmSwap: 0 kB\n"),
-            Some(200.0)
-        );
+        let status = "Name:\tconvene\nVmRSS:\t  204800 kB\nRssAnon:\t 102400 kB\nVmSwap: 0 kB\n";
+        assert_eq!(parse_rss_mb(status, "VmRSS:"), Some(200.0));
+        assert_eq!(parse_rss_mb(status, "RssAnon:"), Some(100.0));
         // A command name with spaces and a parenthesis.
         let stat = "4242 (convene (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9";
         assert_eq!(parse_process_ticks(stat), Some(300));
@@ -299,7 +307,7 @@ mod tests {
         assert_eq!(parse_pressure(pressure, "some"), Some(123_456));
         assert_eq!(parse_pressure(pressure, "full"), Some(789));
         assert_eq!(parse_pressure("", "some"), None);
-        assert_eq!(parse_rss_mb("Name: x\n"), None);
+        assert_eq!(parse_rss_mb("Name: x\n", "VmRSS:"), None);
     }
 
     fn at(
@@ -314,6 +322,7 @@ mod tests {
         Reading {
             at_ms,
             rss_mb: Some(rss),
+            anon_mb: Some(rss / 2.0),
             server_ticks: Some(server),
             machine: Some(CpuTicks {
                 busy,
@@ -359,8 +368,8 @@ mod tests {
         assert_eq!(third.server_cpu_pct, Some(0.0));
         assert_eq!(third.machine_busy_pct, Some(25.0));
         assert_eq!(third.cpu_waiting_pct, Some(0.0));
-        let memory = memory(&readings).map(|m| (m.start_mb, m.peak_mb, m.end_mb));
-        assert_eq!(memory, Some((100.0, 300.0, 200.0)));
+        let memory = memory(&readings).map(|m| (m.start_mb, m.peak_mb, m.end_mb, m.anon_peak_mb));
+        assert_eq!(memory, Some((100.0, 300.0, 200.0, Some(150.0))));
     }
 
     #[test]

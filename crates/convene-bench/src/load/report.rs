@@ -212,6 +212,11 @@ impl Summary {
                 "\nserver memory (RSS): {:.0} MB at the start, {:.0} MB at most, {:.0} MB at the end\n",
                 m.start_mb, m.peak_mb, m.end_mb
             ));
+            if let Some(anon) = m.anon_peak_mb {
+                out.push_str(&format!(
+                    "of which not mapped files (RssAnon): {anon:.0} MB at most\n"
+                ));
+            }
         }
         if !self.machine.is_empty() {
             out.push_str(&machine::markdown(&self.machine));
