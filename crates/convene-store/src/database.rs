@@ -89,15 +89,6 @@ impl From<SqliteSynchronous> for SqlxSynchronous {
 /// connections at most 320 MiB).
 pub const SQLITE_CACHE_KIB: i64 = 32 * 1024;
 
-/// How much of a SQLite database file each connection reads through a
-/// memory map rather than copying pages into its own cache (256 GiB:
-/// address space, not memory; the operating system keeps the pages
-/// either way). With WAL, a connection empties its page cache whenever
-/// another has committed since its last read, so under steady writes the
-/// cache above is nearly always cold; mapped pages survive that. The
-/// ceiling SQLite allows is set at build time (`.cargo/config.toml`).
-pub const SQLITE_MMAP_BYTES: i64 = 256 * 1024 * 1024 * 1024;
-
 /// How long a SQLite writer waits for the write lock before it fails:
 /// inside SQLite (the busy timeout), and in this process's own queue of
 /// writers (`Store::transaction`).
@@ -167,7 +158,6 @@ impl Store {
                 // on a national directory and caseload nearly every read
                 // was a system call for a page read moments before.
                 .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
-                .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
                 // Upkeep (`maintenance`) runs ANALYZE itself, table by
                 // table, where `PRAGMA optimize` would have set a limit
                 // of its own (2,000): the same bound here, so ANALYZE

@@ -27,8 +27,8 @@ pub mod referrals;
 pub mod testing;
 
 pub use database::{
-    Backend, DatabaseSettings, SQLITE_ANALYSIS_LIMIT, SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES,
-    SqliteSynchronous, Store, TransactionBody, redact_url,
+    Backend, DatabaseSettings, SQLITE_ANALYSIS_LIMIT, SQLITE_CACHE_KIB, SqliteSynchronous, Store,
+    TransactionBody, redact_url,
 };
 pub use error::StoreError;
 pub use sea_orm::{ConnectionTrait, DatabaseTransaction};

@@ -32,8 +32,9 @@ use crate::cli::{AuditCommand, Cli, Command, KeysCommand, TokenCommand};
 use crate::config::{Config, LogFormat};
 
 // Under load glibc's allocator took about a tenth of the server's CPU,
-// much of it merging freed chunks (docs/benchmarks.md, 2026-12-03
-// evening); mimalloc keeps small allocations per thread.
+// much of it merging freed chunks, and the server's memory grew to 2 GB
+// (docs/benchmarks.md, 2026-12-03 evening); mimalloc keeps small
+// allocations per thread.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
