@@ -25,7 +25,7 @@ pub struct Reading {
     pub at_ms: u64,
     pub rss_mb: Option<f64>,
     /// The part of it that is the server's own memory rather than pages
-    /// of files it maps (SQLite maps its database).
+    /// of files it has mapped.
     pub anon_mb: Option<f64>,
     /// CPU time the server has used, in clock ticks.
     pub server_ticks: Option<u64>,
