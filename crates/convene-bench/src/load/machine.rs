@@ -19,7 +19,7 @@ const EVERY: Duration = Duration::from_millis(500);
 /// One reading. Counters only ever grow; a slice is the difference
 /// between the readings at its two ends. `None` where /proc did not say
 /// (another kernel, or the server gone).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Reading {
     /// Milliseconds into the run.
     pub at_ms: u64,
@@ -75,7 +75,7 @@ pub fn memory(readings: &[Reading]) -> Option<Memory> {
     let rss: Vec<f64> = readings.iter().filter_map(|r| r.rss_mb).collect();
     Some(Memory {
         start_mb: *rss.first()?,
-        peak_mb: rss.iter().copied().fold(f64::MIN, f64::max),
+        peak_mb: rss.iter().copied().reduce(f64::max)?,
         end_mb: *rss.last()?,
         anon_peak_mb: readings.iter().filter_map(|r| r.anon_mb).reduce(f64::max),
     })
@@ -132,12 +132,7 @@ fn between(n: u64, from: &Reading, to: &Reading, within: &[Reading]) -> MachineS
         io_all_waiting_pct: share(from.io_waited_us.map(|w| w.1), to.io_waited_us.map(|w| w.1)),
         server_read_mb: from.server_io.zip(to.server_io).map(|(a, b)| mb(a.0, b.0)),
         server_written_mb: from.server_io.zip(to.server_io).map(|(a, b)| mb(a.1, b.1)),
-        rss_most_mb: within
-            .iter()
-            .filter_map(|r| r.rss_mb)
-            .fold(None, |most: Option<f64>, mb| {
-                Some(most.map_or(mb, |m| m.max(mb)))
-            }),
+        rss_most_mb: within.iter().filter_map(|r| r.rss_mb).reduce(f64::max),
     }
 }
 
