@@ -433,6 +433,71 @@ async fn postgres_synchronous_commit_off_is_reported() {
 }
 
 #[tokio::test]
+async fn a_sqlite_connection_is_not_checked_each_time_it_leaves_the_pool() {
+    let db = convene_store::testing::TestDatabase::sqlite();
+    let store = db.store().await;
+    let pool = store.conn().get_sqlite_connection_pool();
+    assert!(!pool.options().get_test_before_acquire());
+}
+
+async fn backend_pid(store: &convene_store::Store) -> i32 {
+    use convene_store::ConnectionTrait;
+    let row = store
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT pg_backend_pid()",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index(0).unwrap()
+}
+
+/// Ends a PostgreSQL connection from the server's side, as a restart or a
+/// firewall would.
+async fn end_connection(other: &convene_store::Store, pid: i32) {
+    use convene_store::ConnectionTrait;
+    other
+        .conn()
+        .execute_unprepared(&format!("SELECT pg_terminate_backend({pid})"))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
+async fn a_postgres_connection_idle_long_enough_is_checked_and_replaced_if_gone() {
+    let Some(db) = convene_store::testing::TestDatabase::postgres().await else {
+        return;
+    };
+    let other = db.store().await;
+    // Checked after any idle time at all: the dropped connection is found
+    // before a statement uses it.
+    let mut settings = db.settings();
+    settings.max_connections = 1;
+    settings.postgres_check_after_idle = std::time::Duration::ZERO;
+    let store = convene_store::Store::connect(&settings).await.unwrap();
+    let first = backend_pid(&store).await;
+    end_connection(&other, first).await;
+    let second = backend_pid(&store).await;
+    assert_ne!(first, second);
+    store.close().await.unwrap();
+    // In steady use (not idle long enough to be checked) a dropped
+    // connection costs the statement that meets it, and only that one.
+    settings.postgres_check_after_idle = std::time::Duration::from_secs(60);
+    let store = convene_store::Store::connect(&settings).await.unwrap();
+    let first = backend_pid(&store).await;
+    end_connection(&other, first).await;
+    assert!(organisations::count(store.conn()).await.is_err());
+    assert_eq!(organisations::count(store.conn()).await.unwrap(), 0);
+    assert_ne!(backend_pid(&store).await, first);
+    store.close().await.unwrap();
+    other.close().await.unwrap();
+    db.finish().await;
+}
+
+#[tokio::test]
 async fn an_unreachable_database_is_a_clear_error() {
     let mut settings =
         convene_store::DatabaseSettings::new("postgres://convene:secret@127.0.0.1:9/convene");
