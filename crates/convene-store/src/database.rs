@@ -97,15 +97,6 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Rows per index ANALYZE looks at on SQLite (see `Store::connect`).
 pub const SQLITE_ANALYSIS_LIMIT: i64 = 1000;
 
-/// How long a pooled PostgreSQL connection may sit unused before it is
-/// checked (one round trip) on its way out of the pool. Connections in
-/// steady use are not checked: a check is a round trip per statement. One
-/// dropped by a proxy, a firewall or a server restart is found by the
-/// check if it was idle this long; if it was in use moments before, the
-/// one statement that meets it fails (as the requests in flight at a
-/// restart do anyway), and the pool replaces it.
-pub const POSTGRES_CHECK_AFTER_IDLE: Duration = Duration::from_secs(2);
-
 /// How to reach the database.
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
@@ -113,8 +104,6 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     pub sqlite_synchronous: SqliteSynchronous,
     pub connect_timeout: Duration,
-    /// See [`POSTGRES_CHECK_AFTER_IDLE`].
-    pub postgres_check_after_idle: Duration,
 }
 
 impl DatabaseSettings {
@@ -124,7 +113,6 @@ impl DatabaseSettings {
             max_connections: 10,
             sqlite_synchronous: SqliteSynchronous::Full,
             connect_timeout: Duration::from_secs(5),
-            postgres_check_after_idle: POSTGRES_CHECK_AFTER_IDLE,
         }
     }
 }
@@ -158,16 +146,14 @@ impl Store {
             .connect_timeout(settings.connect_timeout)
             .acquire_timeout(settings.connect_timeout)
             .sqlx_logging(false);
-        // The pool's default checks every connection (a round trip) each
-        // time it hands one out, and every statement outside a transaction
-        // takes one: a third of all the round trips a page makes. A SQLite
-        // connection is a file in this process; it cannot go away.
-        match backend {
-            Backend::Sqlite => options.test_before_acquire(false),
-            Backend::Postgres => {
-                options.test_before_acquire_if_idle_for(settings.postgres_check_after_idle)
-            }
-        };
+        // The pool checks each connection (a round trip) every time it
+        // hands one out, and every statement outside a transaction takes
+        // one. A SQLite connection is a file in this process and cannot be
+        // dropped under it; a PostgreSQL one can (a restart, a proxy), and
+        // the check replaces it before a statement fails on it.
+        if backend == Backend::Sqlite {
+            options.test_before_acquire(false);
+        }
         let synchronous = settings.sqlite_synchronous;
         options.map_sqlx_sqlite_opts(move |sqlite| {
             sqlite
