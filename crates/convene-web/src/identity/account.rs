@@ -412,14 +412,26 @@ pub async fn end_session(
     who: Authorised<OwnAccount>,
     Path(session_id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    if !sessions::delete_for_user(state.store.conn(), who.visitor.account.id, session_id).await? {
-        return Err(AppError::NotFound);
-    }
+    let user_id = who.visitor.account.id;
     let entry = who
         .visitor
         .audit(AuditAction::SessionRevoked, &state, &address)
         .on("session", session_id);
-    audit::record(&state.store, entry).await?;
+    let ended = state
+        .store
+        .transaction(move |txn| {
+            Box::pin(async move {
+                let ended = sessions::delete_for_user(txn, user_id, session_id).await?;
+                if ended {
+                    audit::record_in(txn, entry).await?;
+                }
+                Ok(ended)
+            })
+        })
+        .await?;
+    if !ended {
+        return Err(AppError::NotFound);
+    }
     Ok(Redirect::to("/account").into_response())
 }
 

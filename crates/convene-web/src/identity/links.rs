@@ -328,11 +328,21 @@ pub async fn request_reset(
         .filter(|a| a.is_active())
     {
         let secret = new_link_secret()?;
-        credentials::store_link(conn, LinkPurpose::PasswordReset, account.id, &secret, now).await?;
         let entry = AuditEntry::new(AuditAction::PasswordResetRequested, now)
             .by_user(Some(account.id))
             .from_address(address.text());
-        audit::record(&state.store, entry).await?;
+        let (user_id, stored) = (account.id, secret.clone());
+        state
+            .store
+            .transaction(move |txn| {
+                Box::pin(async move {
+                    let purpose = LinkPurpose::PasswordReset;
+                    credentials::store_link(txn, purpose, user_id, &stored, now).await?;
+                    audit::record_in(txn, entry).await?;
+                    Ok(())
+                })
+            })
+            .await?;
         state.mailer.send(Email {
             to: account.email.clone(),
             subject: format!("Reset your {} password", state.settings.instance_name),

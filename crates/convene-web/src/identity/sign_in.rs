@@ -169,11 +169,20 @@ pub async fn signed_in(
     account: &Account,
     address: &ClientAddress,
 ) -> Result<(), AppError> {
-    throttles::clear(state.store.conn(), &account_key(&account.email)).await?;
+    let key = account_key(&account.email);
     let entry = AuditEntry::new(AuditAction::SignInSucceeded, state.clock.now())
         .by_user(Some(account.id))
         .from_address(address.text());
-    audit::record(&state.store, entry).await?;
+    state
+        .store
+        .transaction(move |txn| {
+            Box::pin(async move {
+                throttles::clear(txn, &key).await?;
+                audit::record_in(txn, entry).await?;
+                Ok(())
+            })
+        })
+        .await?;
     Ok(())
 }
 
@@ -234,7 +243,6 @@ pub async fn submit_second_factor(
     if visitor.stage() != SessionStage::AwaitingSecondFactor {
         return Ok(Redirect::to("/account").into_response());
     }
-    let conn = state.store.conn();
     let now = state.clock.now();
     let account = &visitor.account;
     // Codes count against the same limit as passwords: knowing the password
@@ -242,15 +250,31 @@ pub async fn submit_second_factor(
     reserve_attempt(&state, &account_key(&account.email)).await?;
     let accepted = if !form.recovery_code.trim().is_empty() {
         let hash = hash_secret(&normalise_recovery_code(&form.recovery_code));
-        let used = credentials::use_recovery_code(conn, account.id, &hash, now).await?;
-        if used {
-            let entry = visitor.audit(AuditAction::RecoveryCodeUsed, &state, &address);
-            audit::record(&state.store, entry).await?;
-        }
-        used
+        let entry = visitor.audit(AuditAction::RecoveryCodeUsed, &state, &address);
+        let user_id = account.id;
+        state
+            .store
+            .transaction(move |txn| {
+                Box::pin(async move {
+                    let used = credentials::use_recovery_code(txn, user_id, &hash, now).await?;
+                    if used {
+                        audit::record_in(txn, entry).await?;
+                    }
+                    Ok(used)
+                })
+            })
+            .await?
     } else {
         match verify_code_for(account, &form.code, now.timestamp()) {
-            Some(step) => accounts::use_totp_step(conn, account.id, step).await?,
+            Some(step) => {
+                let id = account.id;
+                state
+                    .store
+                    .transaction(move |txn| {
+                        Box::pin(async move { accounts::use_totp_step(txn, id, step).await })
+                    })
+                    .await?
+            }
             None => false,
         }
     };
@@ -302,11 +326,20 @@ pub async fn sign_out(
     MaybeVisitor(visitor): MaybeVisitor,
 ) -> Result<Response, AppError> {
     if let Some(visitor) = visitor {
-        if let Some(session) = visitor.session() {
-            sessions::delete(state.store.conn(), session.id).await?;
-        }
+        let session_id = visitor.session().map(|s| s.id);
         let entry = visitor.audit(AuditAction::SignedOut, &state, &address);
-        audit::record(&state.store, entry).await?;
+        state
+            .store
+            .transaction(move |txn| {
+                Box::pin(async move {
+                    if let Some(id) = session_id {
+                        sessions::delete(txn, id).await?;
+                    }
+                    audit::record_in(txn, entry).await?;
+                    Ok(())
+                })
+            })
+            .await?;
     }
     Ok((
         [(header::SET_COOKIE, clear_session_cookie(&state))],

@@ -41,25 +41,38 @@ pub async fn start_session(
     address: &ClientAddress,
     request_headers: &HeaderMap,
 ) -> Result<HeaderValue, AppError> {
-    let conn = state.store.conn();
-    if let Some(previous) = previous {
-        sessions::delete(conn, previous).await?;
-    }
     let token = random_secret(32).map_err(|e| AppError::Internal(e.to_string()))?;
     let csrf = random_secret(32).map_err(|e| AppError::Internal(e.to_string()))?;
+    let token_hash = hash_secret(&token);
     let address_text = address.text();
     let user_agent = request_headers
         .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    let new = NewSession {
-        token_hash: &hash_secret(&token),
-        user_id: account.id,
-        stage,
-        csrf_token: &csrf,
-        client_address: address_text.as_deref(),
-        user_agent,
-    };
-    sessions::create(conn, new_id(), new, state.clock.now()).await?;
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (user_id, now) = (account.id, state.clock.now());
+    // The old session ends as the new one starts, in one transaction: in
+    // the queue of writers, where a write outside one would wait in
+    // SQLite's busy handler (about a second under a burst of sign-ins).
+    state
+        .store
+        .transaction(move |txn| {
+            Box::pin(async move {
+                if let Some(previous) = previous {
+                    sessions::delete(txn, previous).await?;
+                }
+                let new = NewSession {
+                    token_hash: &token_hash,
+                    user_id,
+                    stage,
+                    csrf_token: &csrf,
+                    client_address: address_text.as_deref(),
+                    user_agent: user_agent.as_deref(),
+                };
+                sessions::create(txn, new_id(), new, now).await?;
+                Ok(())
+            })
+        })
+        .await?;
     Ok(cookies::set(
         &state.settings,
         cookies::SESSION,

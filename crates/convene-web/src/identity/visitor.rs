@@ -140,6 +140,18 @@ fn bearer(request: &Request) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
+/// Ends a session that may no longer be used. Writes here, as everywhere,
+/// go through the queue of writers (`Store::transaction`): outside it, a
+/// write waits in SQLite's busy handler, which sleeps in growing steps and
+/// kept sign-ins waiting about a second under load.
+async fn end_session(state: &AppState, id: uuid::Uuid) -> Result<(), AppError> {
+    state
+        .store
+        .transaction(move |txn| Box::pin(async move { sessions::delete(txn, id).await }))
+        .await?;
+    Ok(())
+}
+
 async fn from_session(state: &AppState, token: &str) -> Result<Option<Visitor>, AppError> {
     let conn = state.store.conn();
     let Some(session) = sessions::find_by_token_hash(conn, &hash_secret(token)).await? else {
@@ -151,14 +163,14 @@ async fn from_session(state: &AppState, token: &str) -> Result<Option<Visitor>, 
         .session_policy
         .is_live(session.created_at, session.last_seen_at, now)
     {
-        sessions::delete(conn, session.id).await?;
+        end_session(state, session.id).await?;
         return Ok(None);
     }
     let Some(account) = accounts::get(conn, session.user_id)
         .await?
         .filter(Account::is_active)
     else {
-        sessions::delete(conn, session.id).await?;
+        end_session(state, session.id).await?;
         return Ok(None);
     };
     // Every request counts as activity, written down once a minute (see
@@ -168,7 +180,11 @@ async fn from_session(state: &AppState, token: &str) -> Result<Option<Visitor>, 
         .session_policy
         .needs_touch(session.last_seen_at, now)
     {
-        sessions::touch(conn, session.id, now).await?;
+        let id = session.id;
+        state
+            .store
+            .transaction(move |txn| Box::pin(async move { sessions::touch(txn, id, now).await }))
+            .await?;
     }
     let memberships = accounts::memberships(conn, account.id).await?;
     let mut session = session;
@@ -212,7 +228,13 @@ async fn from_token(state: &AppState, token: &str) -> Result<Option<Visitor>, Ap
         .last_used_at
         .is_none_or(|used| policy.needs_touch(used, now))
     {
-        credentials::touch_token(conn, stored.id, now).await?;
+        let id = stored.id;
+        state
+            .store
+            .transaction(move |txn| {
+                Box::pin(async move { credentials::touch_token(txn, id, now).await })
+            })
+            .await?;
     }
     let memberships = accounts::memberships(conn, account.id).await?;
     Ok(Some(Visitor {

@@ -246,7 +246,15 @@ pub async fn done(
             .iter()
             .find(|f| f.id == id && super::may_see_follow_up(&who, *organisation, f.kind))
         {
-            follow_ups::complete(conn, id, *organisation, who.visitor.account.id, now).await?;
+            let (organisation, by) = (*organisation, who.visitor.account.id);
+            state
+                .store
+                .transaction(move |txn| {
+                    Box::pin(
+                        async move { follow_ups::complete(txn, id, organisation, by, now).await },
+                    )
+                })
+                .await?;
             return Ok(Redirect::to(&format!("/referrals/{}", found.referral_id)).into_response());
         }
     }
