@@ -50,9 +50,8 @@ pub async fn start_session(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let (user_id, now) = (account.id, state.clock.now());
-    // The old session ends as the new one starts, in one transaction: in
-    // the queue of writers, where a write outside one would wait in
-    // SQLite's busy handler (about a second under a burst of sign-ins).
+    // The old session ends as the new one starts, in one transaction, in
+    // the queue of writers (see `Store::transaction`).
     state
         .store
         .transaction(move |txn| {

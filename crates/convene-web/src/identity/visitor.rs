@@ -140,10 +140,11 @@ fn bearer(request: &Request) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-/// Ends a session that may no longer be used. Writes here, as everywhere,
-/// go through the queue of writers (`Store::transaction`): outside it, a
-/// write waits in SQLite's busy handler, which sleeps in growing steps and
-/// kept sign-ins waiting about a second under load.
+/// Ends a session that may no longer be used. Requests write only in
+/// transactions, which queue for SQLite's one writer in this process
+/// (`Store::transaction`); a write outside one would wait in SQLite's busy
+/// handler instead, sleeping in growing steps and holding a pooled
+/// connection.
 async fn end_session(state: &AppState, id: uuid::Uuid) -> Result<(), AppError> {
     state
         .store
