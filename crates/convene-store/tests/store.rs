@@ -390,18 +390,23 @@ async fn every_sqlite_connection_keeps_a_larger_page_cache_and_bounds_analyze() 
     );
 }
 
-async fn pragma(store: &convene_store::Store, name: &str) -> i64 {
+/// The one value `sql` answers with.
+async fn scalar<T: sea_orm::TryGetable>(store: &convene_store::Store, sql: &str) -> T {
     use convene_store::ConnectionTrait;
     let conn = store.conn();
     let row = conn
         .query_one_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
-            format!("PRAGMA {name}"),
+            sql.to_string(),
         ))
         .await
         .unwrap()
         .unwrap();
     row.try_get_by_index(0).unwrap()
+}
+
+async fn pragma(store: &convene_store::Store, name: &str) -> i64 {
+    scalar(store, &format!("PRAGMA {name}")).await
 }
 
 #[tokio::test]
@@ -441,17 +446,7 @@ async fn a_sqlite_connection_is_not_checked_each_time_it_leaves_the_pool() {
 }
 
 async fn backend_pid(store: &convene_store::Store) -> i32 {
-    use convene_store::ConnectionTrait;
-    let row = store
-        .conn()
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DatabaseBackend::Postgres,
-            "SELECT pg_backend_pid()",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index(0).unwrap()
+    scalar(store, "SELECT pg_backend_pid()").await
 }
 
 /// Ends a PostgreSQL connection from the server's side, as a restart or a
